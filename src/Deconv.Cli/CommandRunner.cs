@@ -17,7 +17,8 @@ internal static class CommandRunner
 
         try
         {
-            return parse.Invoke();
+            // Our handler below reports user errors in one line; anything else is a bug and keeps its stack trace.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)
         {
