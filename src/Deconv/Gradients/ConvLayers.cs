@@ -14,17 +14,13 @@ namespace Deconv.Layers;
 /// </remarks>
 public abstract class ConvLayer
 {
-    private readonly int _rank;
-    private readonly bool _transposed;
     private Tensor<float>? _input;
     private IReadOnlyList<long>? _outputSize;
 
     private protected ConvLayer(string name, int rank, bool transposed, long inChannels, long outChannels, IReadOnlyList<long> kernelSize,
-        IReadOnlyList<long>? stride, IReadOnlyList<long>? padding, IReadOnlyList<long>? outputPadding, TorchPadding? convPadding, long groups,
-        bool bias, IReadOnlyList<long>? dilation, int seed)
+        IReadOnlyList<long>? stride, long groups, bool bias, IReadOnlyList<long>? dilation, int seed)
     {
-        _rank = rank;
-        _transposed = transposed;
+        Rank = rank;
         Name = name;
         var kernel = FrontEnd.PerAxis(name, "kernel_size", kernelSize ?? throw new ArgumentNullException(nameof(kernelSize)), rank, 0);
         foreach (var (value, param) in new[] { (inChannels, "in_channels"), (outChannels, "out_channels"), (groups, "groups") })
@@ -44,9 +40,6 @@ public abstract class ConvLayer
         }
 
         Stride = stride;
-        Padding = padding;
-        OutputPadding = outputPadding;
-        ConvPadding = convPadding;
         Groups = groups;
         Dilation = dilation;
         // ConvTranspose weight (C_in, C_out/groups, k...); Conv weight (C_out, C_in/groups, k...).
@@ -78,6 +71,9 @@ public abstract class ConvLayer
             : [new Parameter("weight", Weight, WeightGrad, WeightShape), new Parameter("bias", Bias, BiasGrad!, [Bias.Length])];
     }
 
+    /// <summary>Number of spatial axes (1, 2 or 3).</summary>
+    public int Rank { get; }
+
     /// <summary>The PyTorch module name (<c>ConvTranspose2d</c>, ...), used in error messages.</summary>
     public string Name { get; }
 
@@ -102,15 +98,6 @@ public abstract class ConvLayer
     /// <summary>Stride per axis (null: 1).</summary>
     public IReadOnlyList<long>? Stride { get; }
 
-    /// <summary>Transposed layers: padding per axis (null: 0).</summary>
-    public IReadOnlyList<long>? Padding { get; }
-
-    /// <summary>Transposed layers: output_padding per axis (null: 0).</summary>
-    public IReadOnlyList<long>? OutputPadding { get; }
-
-    /// <summary>Forward layers: padding (numbers, <c>"same"</c> or <c>"valid"</c>; null: 0).</summary>
-    public TorchPadding? ConvPadding { get; }
-
     /// <summary>Channel groups.</summary>
     public long Groups { get; }
 
@@ -129,17 +116,7 @@ public abstract class ConvLayer
     {
         ArgumentNullException.ThrowIfNull(gradOutput);
         var input = _input ?? throw new InvalidOperationException($"{Name}: Backward needs a Forward call first (it uses the input Forward saw)");
-        var weight = Weight.ToTensor(WeightShape);
-        var hasBias = Bias is not null;
-        var (gradInput, gradWeight, gradBias) = (_transposed, _rank) switch
-        {
-            (true, 1) => TorchGrad.ConvTranspose1dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, _outputSize, hasBias),
-            (true, 2) => TorchGrad.ConvTranspose2dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, _outputSize, hasBias),
-            (true, _) => TorchGrad.ConvTranspose3dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, _outputSize, hasBias),
-            (false, 1) => TorchGrad.Conv1dBackward(gradOutput, input, weight, Stride, ConvPadding, Dilation, Groups, hasBias),
-            (false, 2) => TorchGrad.Conv2dBackward(gradOutput, input, weight, Stride, ConvPadding, Dilation, Groups, hasBias),
-            (false, _) => TorchGrad.Conv3dBackward(gradOutput, input, weight, Stride, ConvPadding, Dilation, Groups, hasBias),
-        };
+        var (gradInput, gradWeight, gradBias) = Gradients(gradOutput, input, Weight.ToTensor(WeightShape), Bias is not null, _outputSize);
         gradWeight.FlattenTo(WeightGrad);
         if (BiasGrad is not null)
         {
@@ -149,24 +126,22 @@ public abstract class ConvLayer
         return gradInput;
     }
 
+    /// <summary>Forward with an <c>output_size</c> (transposed layers only), remembering both for <see cref="Backward"/>.</summary>
     private protected Tensor<float> ForwardCore(Tensor<float> input, IReadOnlyList<long>? outputSize)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var weight = Weight.ToTensor(WeightShape);
-        var bias = Bias?.ToTensor(Bias.Length);
-        var output = (_transposed, _rank) switch
-        {
-            (true, 1) => Torch.ConvTranspose1d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
-            (true, 2) => Torch.ConvTranspose2d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
-            (true, _) => Torch.ConvTranspose3d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
-            (false, 1) => Torch.Conv1d(input, weight, bias, Stride, ConvPadding, Dilation, Groups),
-            (false, 2) => Torch.Conv2d(input, weight, bias, Stride, ConvPadding, Dilation, Groups),
-            (false, _) => Torch.Conv3d(input, weight, bias, Stride, ConvPadding, Dilation, Groups),
-        };
+        var output = Compute(input, Weight.ToTensor(WeightShape), Bias?.ToTensor(Bias.Length), outputSize);
         _input = input;
         _outputSize = outputSize;
         return output;
     }
+
+    /// <summary>The functional forward call with the layer's settings.</summary>
+    private protected abstract Tensor<float> Compute(Tensor<float> input, Tensor<float> weight, Tensor<float>? bias, IReadOnlyList<long>? outputSize);
+
+    /// <summary>The functional backward call with the layer's settings.</summary>
+    private protected abstract (Tensor<float> GradInput, Tensor<float> GradWeight, Tensor<float>? GradBias) Gradients(
+        Tensor<float> gradOutput, Tensor<float> input, Tensor<float> weight, bool hasBias, IReadOnlyList<long>? outputSize);
 }
 
 /// <summary>A transposed convolution layer (<c>torch.nn.ConvTranspose1d/2d/3d</c>); <see cref="Forward(Tensor{float}, IReadOnlyList{long}?)"/> takes an <c>output_size</c>.</summary>
@@ -174,12 +149,64 @@ public abstract class ConvTransposeLayer : ConvLayer
 {
     private protected ConvTransposeLayer(string name, int rank, long inChannels, long outChannels, IReadOnlyList<long> kernelSize, IReadOnlyList<long>? stride,
         IReadOnlyList<long>? padding, IReadOnlyList<long>? outputPadding, long groups, bool bias, IReadOnlyList<long>? dilation, int seed)
-        : base(name, rank, true, inChannels, outChannels, kernelSize, stride, padding, outputPadding, null, groups, bias, dilation, seed)
+        : base(name, rank, true, inChannels, outChannels, kernelSize, stride, groups, bias, dilation, seed)
     {
+        Padding = padding;
+        OutputPadding = outputPadding;
     }
+
+    /// <summary>Padding per axis (null: 0).</summary>
+    public IReadOnlyList<long>? Padding { get; }
+
+    /// <summary>output_padding per axis (null: 0).</summary>
+    public IReadOnlyList<long>? OutputPadding { get; }
 
     /// <summary><c>forward(input, output_size)</c>: chooses the output_padding that gives <paramref name="outputSize"/> (spatial, or with N and C).</summary>
     public Tensor<float> Forward(Tensor<float> input, IReadOnlyList<long>? outputSize) => ForwardCore(input, outputSize);
+
+    private protected override Tensor<float> Compute(Tensor<float> input, Tensor<float> weight, Tensor<float>? bias, IReadOnlyList<long>? outputSize) => Rank switch
+    {
+        1 => Torch.ConvTranspose1d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
+        2 => Torch.ConvTranspose2d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
+        _ => Torch.ConvTranspose3d(input, weight, bias, Stride, Padding, OutputPadding, Groups, Dilation, outputSize),
+    };
+
+    private protected override (Tensor<float>, Tensor<float>, Tensor<float>?) Gradients(Tensor<float> gradOutput, Tensor<float> input, Tensor<float> weight, bool hasBias,
+        IReadOnlyList<long>? outputSize) => Rank switch
+    {
+        1 => TorchGrad.ConvTranspose1dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, outputSize, hasBias),
+        2 => TorchGrad.ConvTranspose2dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, outputSize, hasBias),
+        _ => TorchGrad.ConvTranspose3dBackward(gradOutput, input, weight, Stride, Padding, OutputPadding, Groups, Dilation, outputSize, hasBias),
+    };
+}
+
+/// <summary>A convolution layer (<c>torch.nn.Conv1d/2d/3d</c>).</summary>
+public abstract class ConvForwardLayer : ConvLayer
+{
+    private protected ConvForwardLayer(string name, int rank, long inChannels, long outChannels, IReadOnlyList<long> kernelSize, IReadOnlyList<long>? stride,
+        TorchPadding? padding, IReadOnlyList<long>? dilation, long groups, bool bias, int seed)
+        : base(name, rank, false, inChannels, outChannels, kernelSize, stride, groups, bias, dilation, seed)
+    {
+        Padding = padding;
+    }
+
+    /// <summary>Padding: numbers per axis, <c>"same"</c> or <c>"valid"</c> (null: 0).</summary>
+    public TorchPadding? Padding { get; }
+
+    private protected override Tensor<float> Compute(Tensor<float> input, Tensor<float> weight, Tensor<float>? bias, IReadOnlyList<long>? outputSize) => Rank switch
+    {
+        1 => Torch.Conv1d(input, weight, bias, Stride, Padding, Dilation, Groups),
+        2 => Torch.Conv2d(input, weight, bias, Stride, Padding, Dilation, Groups),
+        _ => Torch.Conv3d(input, weight, bias, Stride, Padding, Dilation, Groups),
+    };
+
+    private protected override (Tensor<float>, Tensor<float>, Tensor<float>?) Gradients(Tensor<float> gradOutput, Tensor<float> input, Tensor<float> weight, bool hasBias,
+        IReadOnlyList<long>? outputSize) => Rank switch
+    {
+        1 => TorchGrad.Conv1dBackward(gradOutput, input, weight, Stride, Padding, Dilation, Groups, hasBias),
+        2 => TorchGrad.Conv2dBackward(gradOutput, input, weight, Stride, Padding, Dilation, Groups, hasBias),
+        _ => TorchGrad.Conv3dBackward(gradOutput, input, weight, Stride, Padding, Dilation, Groups, hasBias),
+    };
 }
 
 /// <summary><c>torch.nn.ConvTranspose1d</c>: input <c>(N, C_in, L)</c>, weight <c>(C_in, C_out/groups, k)</c>.</summary>
@@ -204,14 +231,14 @@ public sealed class ConvTranspose3d(long inChannels, long outChannels, IReadOnly
 /// <summary><c>torch.nn.Conv1d</c>: input <c>(N, C_in, L)</c>, weight <c>(C_out, C_in/groups, k)</c>.</summary>
 public sealed class Conv1d(long inChannels, long outChannels, IReadOnlyList<long> kernelSize, IReadOnlyList<long>? stride = null,
     TorchPadding? padding = null, IReadOnlyList<long>? dilation = null, long groups = 1, bool bias = true, int seed = 0)
-    : ConvLayer("Conv1d", 1, false, inChannels, outChannels, kernelSize, stride, null, null, padding, groups, bias, dilation, seed);
+    : ConvForwardLayer("Conv1d", 1, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, seed);
 
 /// <summary><c>torch.nn.Conv2d</c>: input <c>(N, C_in, H, W)</c>, weight <c>(C_out, C_in/groups, kh, kw)</c>.</summary>
 public sealed class Conv2d(long inChannels, long outChannels, IReadOnlyList<long> kernelSize, IReadOnlyList<long>? stride = null,
     TorchPadding? padding = null, IReadOnlyList<long>? dilation = null, long groups = 1, bool bias = true, int seed = 0)
-    : ConvLayer("Conv2d", 2, false, inChannels, outChannels, kernelSize, stride, null, null, padding, groups, bias, dilation, seed);
+    : ConvForwardLayer("Conv2d", 2, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, seed);
 
 /// <summary><c>torch.nn.Conv3d</c>: input <c>(N, C_in, D, H, W)</c>, weight <c>(C_out, C_in/groups, kd, kh, kw)</c>.</summary>
 public sealed class Conv3d(long inChannels, long outChannels, IReadOnlyList<long> kernelSize, IReadOnlyList<long>? stride = null,
     TorchPadding? padding = null, IReadOnlyList<long>? dilation = null, long groups = 1, bool bias = true, int seed = 0)
-    : ConvLayer("Conv3d", 3, false, inChannels, outChannels, kernelSize, stride, null, null, padding, groups, bias, dilation, seed);
+    : ConvForwardLayer("Conv3d", 3, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, seed);

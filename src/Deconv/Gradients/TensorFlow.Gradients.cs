@@ -80,11 +80,6 @@ public static partial class TensorFlow
         ArgumentNullException.ThrowIfNull(gradOutput);
         // The transposed op's checks, with the output gradient's shape standing for output_shape.
         var geometry = TransposeGeometry(op, rank, FrontEnd.ShapeOf(input), filterSizes, FrontEnd.ShapeOf(gradOutput), strides, padding, dataFormat, dilations);
-        if (filterSizes.Any(v => v <= 0))
-        {
-            throw FrontEnd.Error(op, "filter_sizes", $"filter_sizes {FrontEnd.Format(filterSizes)} must be positive");
-        }
-
         var dw = ConvOps.WeightGradient<T>(geometry, large: FrontEnd.Flatten(gradOutput), small: FrontEnd.Flatten(input));
         var taps = geometry.Axes.Aggregate(1, (p, a) => p * a.Kernel);
         // Canonical [C_in, C_out/G, k...] to TF's [k..., C_out/G, C_in].

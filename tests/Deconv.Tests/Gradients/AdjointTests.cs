@@ -209,6 +209,29 @@ public class AdjointTests
     }
 
     [Fact]
+    public void An_empty_batch_has_empty_input_gradients_and_zero_weight_and_bias_gradients()
+    {
+        var (gx, gw, gb) = TorchGrad.ConvTranspose2dBackward(Tensor.CreateFromShape<double>([0, 3, 5, 5]),
+            Tensor.CreateFromShape<double>([0, 2, 2, 2]), Data.Integers(new Random(1), [2, 3, 2, 2]), stride: [2], padding: [0], outputPadding: [1]);
+        Assert.Equal([0L, 2, 2, 2], gx.Shape());
+        Assert.Equal(new double[24], gw.ToArray());
+        Assert.Equal(new double[3], gb!.ToArray());
+    }
+
+    [Fact]
+    public void Unbatched_input_gives_unbatched_gradients()
+    {
+        var random = new Random(2);
+        var (x, w, dy) = (Data.Integers(random, [2, 4]), Data.Integers(random, [3, 2, 2]), Data.Integers(random, [3, 3]));
+        var (gx, gw, gb) = TorchGrad.Conv1dBackward(dy, x, w);
+        var (bx, bw, bb) = TorchGrad.Conv1dBackward(dy.ToArray().ToTensor(1, 3, 3), x.ToArray().ToTensor(1, 2, 4), w);
+        Assert.Equal([2L, 4], gx.Shape());
+        Assert.Equal(bx.ToArray(), gx.ToArray());
+        Assert.Equal(bw.ToArray(), gw.ToArray());
+        Assert.Equal(bb!.ToArray(), gb!.ToArray());
+    }
+
+    [Fact]
     public void A_gradient_of_the_wrong_shape_is_rejected_with_its_name()
     {
         var x = Tensor.CreateFromShape<double>([1, 1, 3]);

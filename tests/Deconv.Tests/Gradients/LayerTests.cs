@@ -61,7 +61,7 @@ public class LayerTests
     public void Conv_layers_agree_with_the_functional_api()
     {
         var random = new Random(2);
-        ConvLayer[] layers =
+        ConvForwardLayer[] layers =
         [
             new Conv1d(4, 2, [3], stride: [2], padding: 1, dilation: [2], groups: 2, seed: 3),
             new Conv2d(3, 2, [2, 3], padding: "same", seed: 4),
@@ -76,9 +76,9 @@ public class LayerTests
             var y = layer.Forward(x);
             var expected = rank switch
             {
-                1 => Torch.Conv1d(x, weight, bias, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups),
-                2 => Torch.Conv2d(x, weight, bias, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups),
-                _ => Torch.Conv3d(x, weight, bias, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups),
+                1 => Torch.Conv1d(x, weight, bias, layer.Stride, layer.Padding, layer.Dilation, layer.Groups),
+                2 => Torch.Conv2d(x, weight, bias, layer.Stride, layer.Padding, layer.Dilation, layer.Groups),
+                _ => Torch.Conv3d(x, weight, bias, layer.Stride, layer.Padding, layer.Dilation, layer.Groups),
             };
             Assert.Equal(expected.ToArray(), y.ToArray());
 
@@ -86,9 +86,9 @@ public class LayerTests
             var dx = layer.Backward(dy);
             var (gx, gw, gb) = rank switch
             {
-                1 => TorchGrad.Conv1dBackward(dy, x, weight, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups, hasBias: bias is not null),
-                2 => TorchGrad.Conv2dBackward(dy, x, weight, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups, hasBias: bias is not null),
-                _ => TorchGrad.Conv3dBackward(dy, x, weight, layer.Stride, layer.ConvPadding, layer.Dilation, layer.Groups, hasBias: bias is not null),
+                1 => TorchGrad.Conv1dBackward(dy, x, weight, layer.Stride, layer.Padding, layer.Dilation, layer.Groups, hasBias: bias is not null),
+                2 => TorchGrad.Conv2dBackward(dy, x, weight, layer.Stride, layer.Padding, layer.Dilation, layer.Groups, hasBias: bias is not null),
+                _ => TorchGrad.Conv3dBackward(dy, x, weight, layer.Stride, layer.Padding, layer.Dilation, layer.Groups, hasBias: bias is not null),
             };
             Assert.Equal(gx.ToArray(), dx.ToArray());
             Assert.Equal(gw.ToArray(), layer.WeightGrad);
@@ -105,6 +105,9 @@ public class LayerTests
         Assert.Equal([1L, 1, 10], y.Shape());
         var dx = layer.Backward(Uniform(new Random(4), 1, 1, 10));
         Assert.Equal(x.Shape(), dx.Shape());
+        // A later Forward without output_size uses the default size again, and Backward follows it.
+        Assert.Equal([1L, 1, 9], layer.Forward(x).Shape());
+        Assert.Equal(x.Shape(), layer.Backward(Uniform(new Random(5), 1, 1, 9)).Shape());
     }
 
     [Fact]
