@@ -75,7 +75,7 @@ internal static class TrainCommand
 
             if (step % every == 0 || step == steps)
             {
-                output.WriteLine($"  step {step.ToString(CultureInfo.InvariantCulture),5}  loss {value.ToString("E3", CultureInfo.InvariantCulture)}");
+                output.WriteLine($"  step {step.ToString(CultureInfo.InvariantCulture),5}  loss {value.ToString("0.000E+00", CultureInfo.InvariantCulture)}");
             }
 
             if (step == steps)
@@ -91,7 +91,7 @@ internal static class TrainCommand
         var bilinearLayer = new ConvTranspose2d(1, 1, [4], stride: [2], padding: [1], bias: false);
         BilinearKernel().CopyTo(bilinearLayer.Weight, 0);
         var bilinearLoss = MaskedMeanSquaredError(bilinearLayer.Forward(inputTensor).ToArray(), target, Images, Size).Loss;
-        output.WriteLine($"The bilinear kernel's loss on the same images: {bilinearLoss.ToString("E3", CultureInfo.InvariantCulture)}.");
+        output.WriteLine($"The bilinear kernel's loss on the same images: {bilinearLoss.ToString("0.000E+00", CultureInfo.InvariantCulture)}.");
         output.WriteLine();
         output.WriteLine("learned kernel (4x4)                 bilinear kernel ([0.25 0.75 0.75 0.25] outer itself)");
         var learned = Rows(layer.Weight);
