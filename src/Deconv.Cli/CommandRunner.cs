@@ -17,7 +17,7 @@ internal static class CommandRunner
 
         try
         {
-            // Our handler below reports user errors in one line; anything else is a bug and keeps its stack trace.
+            // Without this, System.CommandLine catches the exception itself, prints a stack trace and returns 1.
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)

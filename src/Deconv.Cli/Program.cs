@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(ExamplesCommand.Create());
         root.Subcommands.Add(OverlapCommand.Create());
         root.Subcommands.Add(UpsampleCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.SetAction(_ => ExamplesCommand.Print(Console.Out));
         return CommandRunner.Invoke(root, args);
     }

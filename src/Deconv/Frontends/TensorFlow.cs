@@ -14,7 +14,7 @@ namespace Deconv;
 /// XLA and GPU kernels compute them, and the channels-first formats (NCW, NCHW, NCDHW) are accepted
 /// as on the GPU. <c>strides</c> and <c>dilations</c> take 1, n or n+2 values (batch and channel entries 1).
 /// </remarks>
-public static class TensorFlow
+public static partial class TensorFlow
 {
     /// <summary><c>tf.nn.conv1d_transpose</c>: input <c>[N, W, C_in]</c>, filters <c>[kw, C_out, C_in]</c>, output_shape <c>[N, W_out, C_out]</c> (or <c>[W_out]</c>).</summary>
     public static Tensor<T> Conv1DTranspose<T>(Tensor<T> input, Tensor<T> filters, IReadOnlyList<long> outputShape,
