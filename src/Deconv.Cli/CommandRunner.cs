@@ -5,9 +5,11 @@ namespace Deconv.Cli;
 /// <summary>Runs a command line and turns user errors into one line on stderr and exit code 2.</summary>
 internal static class CommandRunner
 {
-    public static int Invoke(RootCommand root, string[] args, TextWriter? error = null)
+    public static int Invoke(RootCommand root, string[] args, TextWriter? error = null) => Invoke(root, args, Console.Out, error ?? Console.Error);
+
+    /// <summary>Runs a command line writing to <paramref name="output"/> and <paramref name="error"/> (commands write to the parse result's output).</summary>
+    public static int Invoke(RootCommand root, string[] args, TextWriter output, TextWriter error)
     {
-        error ??= Console.Error;
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -17,7 +19,8 @@ internal static class CommandRunner
 
         try
         {
-            return parse.Invoke();
+            // Without the default handler, exceptions reach the filter below instead of printing a stack trace.
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)
         {
