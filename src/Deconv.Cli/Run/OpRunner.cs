@@ -318,7 +318,7 @@ internal static class OpRunner
     {
         if (elements > MaxResultElements)
         {
-            throw new ArgumentException($"--input: the result would have {elements} elements; deconv run computes at most {MaxResultElements}");
+            throw new ArgumentException($"the result would have {elements} elements; deconv run computes at most {MaxResultElements}");
         }
     }
 
@@ -422,6 +422,8 @@ internal static class OpRunner
             ("tf", "out_backprop") => op.Contains("backprop_filter", StringComparison.Ordinal) ? "--out-backprop" : "--input",
             ("tf", "input_sizes") => "--output-shape",
             ("tf", "groups") => "--weight",
+            ("tf" or "onnx", "output") => "--output-shape",
+            ("torch", "output") => "--output-size",
             ("onnx", "groups") => "--group",
             _ => "--" + parameter.Replace('_', '-'),
         };

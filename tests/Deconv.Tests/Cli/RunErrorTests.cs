@@ -107,8 +107,11 @@ public sealed class RunErrorTests : IDisposable
     [Fact]
     public void A_result_too_large_to_hold_is_refused_before_computing()
     {
-        // Valid for TensorFlow (VALID, stride 40000: sizes 40001 to 80000) but 6.4e9 elements.
-        AssertUserError(Run("run", "--input", "ones:1x2x2x1", "--weight", "ones:1x1x1x1", "--strides", "40000", "--output-shape", "1,80000,80000,1"), "elements");
+        // Valid for TensorFlow (VALID, stride 10000: sizes 10001 to 20000) but 4e8 elements.
+        AssertUserError(Run("run", "--input", "ones:1x2x2x1", "--weight", "ones:1x1x1x1", "--strides", "10000", "--output-shape", "1,20000,20000,1"), "400000000 elements", "at most");
+        // Beyond what an array can hold: the library's own check, attributed to the option that asked for it.
+        AssertUserError(Run("run", "--input", "ones:1x2x2x1", "--weight", "ones:1x1x1x1", "--strides", "40000", "--output-shape", "1,80000,80000,1"), "--output-shape");
+        AssertUserError(Run("run", "--framework", "torch", "--input", "ones:1x1x2x2", "--weight", "ones:1x1x1x1", "--stride", "40000", "--output-size", "80000,80000"), "--output-size");
     }
 
     [Fact]
