@@ -27,6 +27,12 @@ internal static class CommandRunner
             error.WriteLine("deconv: " + message);
             return 2;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not a user error: keep the stack trace, as the default handler would.
+            error.WriteLine("deconv: internal error: " + e);
+            return 1;
+        }
     }
 }
 
