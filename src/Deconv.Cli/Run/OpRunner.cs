@@ -55,6 +55,14 @@ internal static class OpRunner
         },
     };
 
+    /// <summary>The op run uses when --op is not given: the framework's transposed 2-D convolution.</summary>
+    public static readonly IReadOnlyDictionary<string, string> DefaultOps = new Dictionary<string, string>
+    {
+        ["tf"] = "conv2d_transpose",
+        ["torch"] = "conv_transpose2d",
+        ["onnx"] = "ConvTranspose",
+    };
+
     /// <summary>Runs the request in dtype <typeparamref name="T"/>.</summary>
     /// <exception cref="ArgumentException">An option or tensor breaks a rule; the message starts with the option.</exception>
     public static RunResult<T> Run<T>(RunRequest request)
@@ -67,7 +75,7 @@ internal static class OpRunner
             throw new ArgumentException($"--framework: '{request.Framework}' is not a framework; use tf, torch or onnx");
         }
 
-        var op = request.Op ?? ops.Keys.First();
+        var op = request.Op ?? DefaultOps[framework];
         // ONNX op types are CamelCase, the others snake_case; accept any case.
         op = ops.Keys.FirstOrDefault(k => string.Equals(k, op, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"--op: {framework} has no op '{op}'; {framework} ops: {string.Join(", ", ops.Keys)}");
