@@ -5,9 +5,11 @@ namespace Deconv.Cli;
 /// <summary>Runs a command line and turns user errors into one line on stderr and exit code 2.</summary>
 internal static class CommandRunner
 {
-    public static int Invoke(RootCommand root, string[] args, TextWriter? error = null)
+    public static int Invoke(RootCommand root, string[] args, TextWriter? error = null) => Invoke(root, args, Console.Out, error ?? Console.Error);
+
+    /// <summary>Runs a command line writing to <paramref name="output"/> and <paramref name="error"/> (commands write to the parse result's output).</summary>
+    public static int Invoke(RootCommand root, string[] args, TextWriter output, TextWriter error)
     {
-        error ??= Console.Error;
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -17,13 +19,19 @@ internal static class CommandRunner
 
         try
         {
-            // Without this, System.CommandLine catches the exception itself, prints a stack trace and returns 1.
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Without the default handler, exceptions reach the filter below instead of printing a stack trace.
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)
         {
             error.WriteLine("deconv: " + message);
             return 2;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not a user error: keep the stack trace, as the default handler would.
+            error.WriteLine("deconv: internal error: " + e);
+            return 1;
         }
     }
 }

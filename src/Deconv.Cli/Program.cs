@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(OverlapCommand.Create());
         root.Subcommands.Add(UpsampleCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.SetAction(_ => ExamplesCommand.Print(Console.Out));
         return CommandRunner.Invoke(root, args);
     }
