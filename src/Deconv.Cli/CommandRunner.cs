@@ -17,7 +17,8 @@ internal static class CommandRunner
 
         try
         {
-            return parse.Invoke();
+            // Without this, System.CommandLine catches the exception itself and prints a stack trace (exit 1).
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)
         {
