@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 
 namespace Deconv.Cli.Formats;
 
@@ -80,6 +81,12 @@ internal static class CaseFiles
     /// <exception cref="InvalidDataException">The bytes are not valid JSON or not a case file of a known format.</exception>
     public static IReadOnlyList<FileCase> Parse(ReadOnlyMemory<byte> json, string source)
     {
+        // JsonDocument checks the UTF-8 of strings only when they are read; check all of it up front.
+        if (!Utf8.IsValid(json.Span))
+        {
+            throw new InvalidDataException($"{source}: not valid JSON: the file is not valid UTF-8");
+        }
+
         JsonDocument document;
         try
         {
