@@ -55,6 +55,14 @@ public sealed class ConformanceCommandTests : IDisposable
         File.WriteAllBytes(Path.Combine(data, "input_0.pb"), ProtoWriter.FloatTensor("X", [1, 1, 3], [1, 2, 3]));
         File.WriteAllBytes(Path.Combine(data, "input_1.pb"), ProtoWriter.FloatTensor("W", [1, 2, 3], [1, 1, 1, 1, 1, 1]));
         File.WriteAllBytes(Path.Combine(data, "output_0.pb"), ProtoWriter.FloatTensor("Y", [1, 2, 5], [1, 3, 6, 5, 3, 1, 3, 6, 5, 3]));
+
+        // A second data set in DOUBLE (X as raw_data, W and Y as double_data): X = 0.5, -1, 2.
+        var doubles = Directory.CreateDirectory(Path.Combine(node, "test_data_set_1")).FullName;
+        File.WriteAllBytes(Path.Combine(doubles, "input_0.pb"), new ProtoWriter().Int(1, 1).Int(1, 1).Int(1, 3).Int(2, 11)
+            .Bytes(9, [.. BitConverter.GetBytes(0.5), .. BitConverter.GetBytes(-1.0), .. BitConverter.GetBytes(2.0)]).ToArray());
+        File.WriteAllBytes(Path.Combine(doubles, "input_1.pb"), new ProtoWriter().PackedVarints(1, [1, 2, 3]).Int(2, 11).PackedDoubles(10, Enumerable.Repeat(1.0, 6)).ToArray());
+        File.WriteAllBytes(Path.Combine(doubles, "output_0.pb"), new ProtoWriter().PackedVarints(1, [1, 2, 5]).Int(2, 11)
+            .PackedDoubles(10, [0.5, -0.5, 1.5, 1, 2, 0.5, -0.5, 1.5, 1, 2]).ToArray());
     }
 
     [Fact]
@@ -72,7 +80,8 @@ public sealed class ConformanceCommandTests : IDisposable
         WriteOwnCases();
         var (exit, output) = Run(true, _folder);
         Assert.Equal(0, exit);
-        Assert.Equal("3 passed, 0 failed", LastLine(output));
+        Assert.Equal("4 passed, 0 failed", LastLine(output));
+        Assert.Contains("pass my_node_test/test_data_set_1:", output, StringComparison.Ordinal);
         Assert.Contains("pass mine-tf:", output, StringComparison.Ordinal);
         Assert.Contains("pass mine-ort:", output, StringComparison.Ordinal);
         Assert.Contains("pass my_node_test/test_data_set_0:", output, StringComparison.Ordinal);
@@ -86,7 +95,7 @@ public sealed class ConformanceCommandTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, "my_node_test", "test_data_set_0", "output_0.pb"), ProtoWriter.FloatTensor("Y", [1, 2, 5], [1, 3, 6, 5, 3, 1, 3, 6, 5, 2]));
         var (exit, output) = Run(_folder);
         Assert.Equal(1, exit);
-        Assert.Equal("1 passed, 2 failed", LastLine(output));
+        Assert.Equal("2 passed, 2 failed", LastLine(output));
         Assert.Contains("FAIL mine-tf (", output, StringComparison.Ordinal);
         Assert.Contains("largest difference 0.5:", output, StringComparison.Ordinal);
         Assert.Contains("at index [0, 3, 3, 0] got 4000, expected 4000.5", output, StringComparison.Ordinal);
