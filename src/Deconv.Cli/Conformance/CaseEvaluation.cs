@@ -5,9 +5,12 @@ namespace Deconv.Cli.Conformance;
 /// <summary>Runs a library call and turns its result or its <see cref="ArgumentException"/> into a <see cref="CaseResult"/>.</summary>
 internal static class CaseEvaluation
 {
-    /// <summary>Runs <paramref name="call"/> and compares with the expected data (or, when null, with <paramref name="expectation"/>'s, computed after the call succeeds).</summary>
-    internal static CaseResult Evaluate(string id, string source, Func<(long[] Shape, double[] Data)> call, long[] expectedShape, double[]? expected,
-        Func<double[]>? expectation = null, Tolerance? tolerance = null)
+    /// <summary>
+    /// Runs <paramref name="call"/> and compares its result with <paramref name="expected"/>, which is evaluated only
+    /// after the call succeeded (an expectation computed from a rule needs a configuration the library accepted).
+    /// </summary>
+    internal static CaseResult Evaluate(string id, string source, Func<(long[] Shape, double[] Data)> call, long[] expectedShape,
+        Func<double[]> expected, Tolerance tolerance)
     {
         (long[] Shape, double[] Data) actual;
         try
@@ -19,7 +22,7 @@ internal static class CaseEvaluation
             return CaseResult.Fail(id, source, double.NaN, "the library rejected a valid case: " + Describe(e));
         }
 
-        return Comparison.Compare(id, source, actual.Shape, actual.Data, expectedShape, expected ?? expectation!(), tolerance ?? Tolerance.TensorFlow);
+        return Comparison.Compare(id, source, actual.Shape, actual.Data, expectedShape, expected(), tolerance);
     }
 
     /// <summary>Passes when <paramref name="call"/> throws an <see cref="ArgumentException"/> (the library's rule violation).</summary>

@@ -70,9 +70,6 @@ internal static class CaseFiles
 
     private static readonly string[] OrtAttributes = ["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"];
 
-    /// <summary>The TensorFlow op names a TF case may use.</summary>
-    public static IReadOnlyCollection<string> TfOpNames => TfOps.Keys;
-
     /// <summary>Reads every case in a JSON case file.</summary>
     /// <exception cref="InvalidDataException">The file is not valid JSON or not a case file of a known format.</exception>
     public static IReadOnlyList<FileCase> Read(string path) => Parse(File.ReadAllBytes(path), path);

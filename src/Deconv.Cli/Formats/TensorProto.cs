@@ -28,8 +28,6 @@ internal sealed class OnnxTensor
 
     public double[]? Doubles { get; }
 
-    public int Length => Floats?.Length ?? Doubles!.Length;
-
     /// <summary>The data widened to double.</summary>
     public double[] ToDoubles() => Doubles ?? [.. Floats!.Select(v => (double)v)];
 
