@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(UpsampleCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ConformanceCommand.Create());
         root.SetAction(_ => ExamplesCommand.Print(Console.Out));
         return CommandRunner.Invoke(root, args);
     }
