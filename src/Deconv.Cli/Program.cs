@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("deconv: transposed convolution with the exact semantics of TensorFlow, PyTorch and ONNX.\n" +
                                    "With no command, prints the three worked examples.");
         root.Subcommands.Add(ExamplesCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
         root.SetAction(_ => ExamplesCommand.Print(Console.Out));
         return CommandRunner.Invoke(root, args);
     }
