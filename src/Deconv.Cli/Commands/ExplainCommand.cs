@@ -7,7 +7,8 @@ namespace Deconv.Cli.Commands;
 /// <summary><c>deconv explain</c>: a transposed convolution shown step by step, as text, SVG or an interactive HTML page.</summary>
 internal static class ExplainCommand
 {
-    public static Command Create()
+    /// <summary>The command; it writes to <paramref name="stdout"/> (default: the console, with colour when that is a terminal).</summary>
+    public static Command Create(TextWriter? stdout = null)
     {
         var framework = new Option<string>("--framework") { Description = "Whose parameters: tf, torch or onnx.", DefaultValueFactory = _ => "tf" };
         framework.AcceptOnlyFromAmong("tf", "torch", "onnx");
@@ -19,6 +20,7 @@ internal static class ExplainCommand
         var pads = new Option<string?>("--pads") { Description = "Explicit pads, begins then ends (onnx pads; tf explicit padding), e.g. 1,0,1,0." };
         var outputPadding = new Option<string?>("--output-padding") { Description = "torch/onnx output_padding per axis." };
         var outputSize = new Option<string?>("--output-size") { Description = "tf output_shape, torch output_size, onnx output_shape (spatial sizes). tf default: the smallest valid size (SAME: input*stride)." };
+        var dims = new Option<int?>("--dims") { Description = "Spatial axes (1, 2 or 3); default: the longest per-axis list, or 2." };
         var inChannels = new Option<int>("--in-channels") { Description = "Input channels C.", DefaultValueFactory = _ => 1 };
         var outChannels = new Option<int>("--out-channels") { Description = "Output channels M.", DefaultValueFactory = _ => 1 };
         var groups = new Option<int>("--groups") { Description = "Channel groups G (divides C and M).", DefaultValueFactory = _ => 1 };
@@ -34,7 +36,7 @@ internal static class ExplainCommand
             "Show a transposed convolution step by step: geometry, gather view (zero insertion, padding, flipped kernel), scatter view, " +
             "matrix view, phase view, gradient view, the result and a check that all agree. Default: tf conv2d_transpose of a 3x3 all-ones input " +
             "with a 2x2 all-ones kernel, VALID, stride 1. Try --values range to see the kernel flip.");
-        foreach (var option in new Option[] { framework, inputSize, kernel, stride, dilation, padding, pads, outputPadding, outputSize, inChannels, outChannels, groups, pair, values, bias, at, format, output })
+        foreach (var option in new Option[] { framework, dims, inputSize, kernel, stride, dilation, padding, pads, outputPadding, outputSize, inChannels, outChannels, groups, pair, values, bias, at, format, output })
         {
             command.Options.Add(option);
         }
@@ -44,6 +46,7 @@ internal static class ExplainCommand
             var request = new ExplainRequest
             {
                 Framework = parse.GetValue(framework)!,
+                Dims = parse.GetValue(dims),
                 InputSize = ExplainRequest.ParseInts(parse.GetValue(inputSize), "--input-size"),
                 Kernel = ExplainRequest.ParseInts(parse.GetValue(kernel), "--kernel"),
                 Stride = ExplainRequest.ParseInts(parse.GetValue(stride), "--stride"),
@@ -60,8 +63,8 @@ internal static class ExplainCommand
                 Bias = parse.GetValue(bias),
             };
             var file = parse.GetValue(output);
-            return Run(request, ExplainRequest.ParseInts(parse.GetValue(at), "--at"), parse.GetValue(format)!, file, Console.Out,
-                colour: file is null && !Console.IsOutputRedirected);
+            return Run(request, ExplainRequest.ParseInts(parse.GetValue(at), "--at"), parse.GetValue(format)!, file, stdout ?? Console.Out,
+                colour: stdout is null && file is null && !Console.IsOutputRedirected);
         });
         return command;
     }

@@ -43,17 +43,20 @@ internal sealed record ExplainRequest
     /// <summary>The (input channel, output channel) pair shown.</summary>
     public int[]? Channels { get; init; }
 
-    /// <summary>Spatial rank: the longest per-axis list given, or 2 when every list has one value.</summary>
-    public int Rank => new[] { InputSize, Kernel, Stride, Dilation, OutputPadding, OutputSize }
-        .Select(l => l?.Length ?? 0).Append(Pads is null ? 0 : Pads.Length / 2).Max() is var n && n > 1 ? n : 2;
+    /// <summary>The spatial rank asked for with <c>--dims</c>, or null.</summary>
+    public int? Dims { get; init; }
+
+    /// <summary>Spatial rank: <see cref="Dims"/>, else the longest per-axis list given, or 2 when every list has one value.</summary>
+    public int Rank => Dims ?? (new[] { InputSize, Kernel, Stride, Dilation, OutputPadding, OutputSize }
+        .Select(l => l?.Length ?? 0).Append(Pads is null ? 0 : Pads.Length / 2).Max() is var n && n > 1 ? n : 2);
 
     /// <summary>The canonical geometry (channels-first), the framework call it stands for, and the output-size rule.</summary>
     public (ConvGeometry Geometry, string Call, OutputSizeRule Rule) Resolve()
     {
         var rank = Rank;
-        if (rank > 3)
+        if (rank is < 1 or > 3)
         {
-            throw new ArgumentException($"{rank} spatial axes given but explain supports 1, 2 or 3");
+            throw new ArgumentException($"{rank} spatial axes given but explain supports 1, 2 or 3 (--dims 1, 2 or 3)");
         }
 
         var input = PerAxis(InputSize, 3, rank, "--input-size");

@@ -173,8 +173,17 @@ internal static class SvgRenderer
             offset++;
         }
 
+        if (grid.Rank == 3)
+        {
+            // Name each depth slice under it.
+            for (var s = 0; s < slices; s++)
+            {
+                Text(canvas, x + s * (columns * Cell + SliceGap), top + rows * Cell + 13, $"[{s},:,:]", "label");
+            }
+        }
+
         var width = Math.Max(slices * columns * Cell + (slices - 1) * SliceGap, label.Length * 7);
-        rowHeight = Math.Max(rowHeight, 18 + rows * Cell);
+        rowHeight = Math.Max(rowHeight, 18 + rows * Cell + (grid.Rank == 3 ? 16 : 0));
         canvas.MaxRight = Math.Max(canvas.MaxRight, x + width);
         return x + width + Gap;
     }
@@ -182,8 +191,9 @@ internal static class SvgRenderer
     private static void Text(Canvas canvas, int x, int y, string text, string cls, string? id = null)
     {
         canvas.Body.Append(CultureInfo.InvariantCulture, $"<text{(id is null ? "" : $" id=\"{id}\"")} class=\"{cls}\" x=\"{x}\" y=\"{y}\">{Escape(text)}</text>\n");
-        // Monospace 12px: about 7.2 px per character.
-        canvas.MaxRight = Math.Max(canvas.MaxRight, x + (int)(text.Length * 7.3));
+        // Monospace: about 0.6 em per character (12px text; titles and headings are larger and bold).
+        var perCharacter = cls is "title" or "heading" ? 8.6 : 7.3;
+        canvas.MaxRight = Math.Max(canvas.MaxRight, x + (int)(text.Length * perCharacter));
     }
 
     public static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)

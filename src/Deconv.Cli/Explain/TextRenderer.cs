@@ -43,7 +43,7 @@ internal sealed class TextRenderer
         {
             shown += "; summarised: " + string.Join(" and ", new[]
             {
-                e.OtherChannelIndices.Count > 0 ? $"input channels {string.Join(", ", e.OtherChannelIndices)} of the same group" : null,
+                e.OtherChannelIndices.Count > 0 ? $"input channel{(e.OtherChannelIndices.Count > 1 ? "s" : "")} {string.Join(", ", e.OtherChannelIndices)} of the same group" : null,
                 e.HasBias ? $"bias {N(e.Bias)}" : null,
             }.Where(s => s is not null));
         }
@@ -81,7 +81,7 @@ internal sealed class TextRenderer
         Grid(e.Result, (_, v) => N(v), at is null ? null : p => p.SequenceEqual(at), "  ");
         if (e.OtherChannelIndices.Count > 0 || e.HasBias)
         {
-            Line($"  = this channel pair (the views above) + input channels {(e.OtherChannelIndices.Count > 0 ? string.Join(", ", e.OtherChannelIndices) : "(none)")} + bias {N(e.Bias)}; the other channels contribute:");
+            Line($"  = this channel pair (the views above) + input channel{(e.OtherChannelIndices.Count == 1 ? "" : "s")} {(e.OtherChannelIndices.Count > 0 ? string.Join(", ", e.OtherChannelIndices) : "(none)")} + bias {N(e.Bias)}; the other channels contribute:");
             Grid(e.OtherChannels, (_, v) => N(v), null, "    ");
         }
 
