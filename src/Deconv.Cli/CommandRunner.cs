@@ -11,13 +11,15 @@ internal static class CommandRunner
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            error.WriteLine("deconv: " + parse.Errors[0].Message);
+            // One line, even for messages that list choices on separate lines.
+            error.WriteLine("deconv: " + string.Join(" ", parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
             return 2;
         }
 
         try
         {
-            return parse.Invoke();
+            // The default handler would print a stack trace and return 1; user errors are caught below instead.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserError.Describe(e) is { } message)
         {
