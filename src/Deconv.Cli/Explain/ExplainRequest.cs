@@ -89,6 +89,11 @@ internal sealed record ExplainRequest
                     throw new ConvolutionArgumentException($"{op}: --padding must be VALID or SAME (or give --pads for explicit padding), but got '{Padding}'", "padding");
                 }
 
+                if (Pads is not null && kind != "EXPLICIT")
+                {
+                    throw new ConvolutionArgumentException($"{op}: --pads gives explicit padding, which cannot be combined with --padding {kind}: drop one of them", "padding");
+                }
+
                 var pairs = Pads is null ? null : PadPairs(Pads, rank);
                 TfPadding padding = kind == "EXPLICIT" ? TfPadding.Explicit(pairs!) : TfPadding.Parse(kind);
                 var ranges = Enumerable.Range(0, rank).Select(a =>

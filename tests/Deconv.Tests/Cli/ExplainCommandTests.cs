@@ -67,6 +67,8 @@ public class ExplainCommandTests
     [InlineData("groups", new[] { "--in-channels", "4", "--out-channels", "2", "--groups", "3" }, "must divide both", "valid group counts: 1, 2")]
     [InlineData("pair", new[] { "--in-channels", "2", "--out-channels", "2", "--groups", "2", "--pair", "0,1" }, "output channel 1 is not connected to input channel 0", "feeds output channels 0 to 0")]
     [InlineData("tf padding", new[] { "--padding", "FULL" }, "--padding must be VALID or SAME", "--pads")]
+    [InlineData("tf pads and SAME", new[] { "--pads", "1,0,1,0", "--padding", "SAME" }, "cannot be combined with --padding SAME", "drop one of them")]
+    [InlineData("tf explicit output size", new[] { "--pads", "1,0,1,0", "--stride", "2", "--kernel", "3", "--output-size", "4,7" }, "not a valid output size", "valid sizes: 5 to 6")]
     [InlineData("tf output_padding", new[] { "--output-padding", "1" }, "has no output_padding", "--output-size")]
     [InlineData("list length", new[] { "--kernel", "2,2,2", "--input-size", "3,3" }, "--input-size has 2 values but the explanation has 3 spatial axes", "give 1 or 3")]
     [InlineData("not a number", new[] { "--kernel", "two" }, "--kernel: 'two' is not a list of integers", "3,4")]
