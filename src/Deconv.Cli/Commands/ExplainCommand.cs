@@ -58,7 +58,7 @@ internal static class ExplainCommand
                 InChannels = parse.GetValue(inChannels),
                 OutChannels = parse.GetValue(outChannels),
                 Groups = parse.GetValue(groups),
-                Channels = ExplainRequest.ParseInts(parse.GetValue(pair), "--pair"),
+                Pair = ExplainRequest.ParseInts(parse.GetValue(pair), "--pair"),
                 Values = parse.GetValue(values)!,
                 Bias = parse.GetValue(bias),
             };
@@ -77,7 +77,7 @@ internal static class ExplainCommand
         {
             "text" => TextRenderer.Render(explanation, call, request.Values, at, colour),
             "svg" => SvgRenderer.Render(explanation, call, at),
-            "html" => HtmlRenderer.Render(explanation, call, at),
+            "html" => HtmlRenderer.Render(explanation, call, request.Values, at),
             _ => throw new ArgumentException($"--format must be text, svg or html, but got '{format}'"),
         };
         if (file is null)
@@ -118,7 +118,7 @@ internal static class ExplainCommand
             }
         }
 
-        var channels = request.Channels ?? [0, 0];
+        var channels = request.Pair ?? [0, 0];
         if (channels.Length != 2)
         {
             throw new ArgumentException($"--pair takes two numbers, input channel and output channel (e.g. 0,0), but got {channels.Length}");

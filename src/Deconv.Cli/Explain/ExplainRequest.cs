@@ -40,8 +40,8 @@ internal sealed record ExplainRequest
 
     public bool Bias { get; init; }
 
-    /// <summary>The (input channel, output channel) pair shown.</summary>
-    public int[]? Channels { get; init; }
+    /// <summary>The (input channel, output channel) pair shown (<c>--pair</c>).</summary>
+    public int[]? Pair { get; init; }
 
     /// <summary>The spatial rank asked for with <c>--dims</c>, or null.</summary>
     public int? Dims { get; init; }

@@ -11,7 +11,7 @@ namespace Deconv.Cli.Explain;
 /// </summary>
 internal static class HtmlRenderer
 {
-    public static string Render(Explanation e, string call, int[]? at)
+    public static string Render(Explanation e, string call, string values, int[]? at)
     {
         ArgumentNullException.ThrowIfNull(e);
         var (gather, scatter) = SvgRenderer.Selection(e, at);
@@ -36,7 +36,7 @@ internal static class HtmlRenderer
         };
         // The default encoder escapes <, > and &, so the JSON cannot end the script element.
         var json = JsonSerializer.Serialize(data);
-        var text = TextRenderer.Render(e, call, "", null, colour: false);
+        var text = TextRenderer.Render(e, call, values, null, colour: false);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>deconv explain</title>\n<style>\n")
             .Append("  body { font-family: 'DejaVu Sans', sans-serif; margin: 16px; color: #222; }\n")

@@ -23,7 +23,7 @@ public class HtmlTests
             Values = "range",
         };
         var (e, call) = ExplainCommand.Explain(request, null);
-        return (e, HtmlRenderer.Render(e, call, null));
+        return (e, HtmlRenderer.Render(e, call, request.Values, null));
     }
 
     private static XDocument Parse(string html) =>
