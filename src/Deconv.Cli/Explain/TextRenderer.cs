@@ -268,7 +268,7 @@ internal sealed class TextRenderer
     {
         var width = Enumerable.Range(0, rows).SelectMany(r => Enumerable.Range(0, columns).Select(c => N(value(r, c)).Length)).DefaultIfEmpty(1).Max();
         var labels = Enumerable.Range(0, rows).Select(label).ToList();
-        var labelWidth = labels.Max(l => l.Length);
+        var labelWidth = labels.Select(l => l.Length).DefaultIfEmpty(0).Max();
         for (var r = 0; r < rows; r++)
         {
             Line($"    {labels[r].PadRight(labelWidth)}  {string.Join(" ", Enumerable.Range(0, columns).Select(c => N(value(r, c)).PadLeft(width)))}");

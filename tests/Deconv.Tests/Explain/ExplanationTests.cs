@@ -109,6 +109,33 @@ public class ExplanationTests
     }
 
     [Fact]
+    public void Empty_output_and_non_finite_values_are_explained()
+    {
+        var empty = new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(2, 2, 1, 1, 0, 0)]);
+        var e = Explanation.Create(empty, [1f, 2f], [1f, 1f], null);
+        Assert.Empty(e.Gather.Steps);
+        Assert.Empty(e.Result.Values);
+        Assert.True(e.AllChecksPassed);
+        Assert.Contains("(empty)", Deconv.Cli.Explain.TextRenderer.Render(e, "call", "ones", null, colour: false), StringComparison.Ordinal);
+        Assert.Contains("<svg", Deconv.Cli.Explain.SvgRenderer.Render(e, "call", null), StringComparison.Ordinal);
+
+        var g = new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(2, 2, 1, 1, 0, 3)]);
+        // A NaN input stays where the scatter definition puts it in the gather and phase views; the dense views
+        // (matrix, gradient) multiply every input by the zeros of C, so the NaN spreads there and the check says so.
+        var nan = Explanation.Create(g, [float.NaN, 1f], [1f, 2f], null);
+        Assert.Equal([float.NaN, float.NaN, 2f], nan.Result.Values);
+        Assert.Equal(["gather", "scatter", "channels + bias"], nan.Checks.Where(c => c.Passed).Select(c => c.View));
+        Assert.Equal(["matrix", "gradient"], nan.Checks.Where(c => !c.Passed).Select(c => c.View));
+
+        // An infinite weight meets the padding zeros in the textbook gather view (0 * inf = NaN) but never in
+        // the scatter definition, and the check says so.
+        var infinite = Explanation.Create(g, [1f, 1f], [1f, float.PositiveInfinity], null);
+        Assert.Equal([1f, float.PositiveInfinity, float.PositiveInfinity], infinite.Result.Values);
+        Assert.False(infinite.Checks.Single(c => c.View == "gather").Passed);
+        Assert.True(infinite.Checks.Single(c => c.View == "scatter").Passed);
+    }
+
+    [Fact]
     public void Too_large_explanations_are_refused()
     {
         var g = new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(2000, 1, 1, 1, 0, 2000)]);
