@@ -204,7 +204,8 @@ public sealed class Explanation
         Phases = g.Axes.Any(a => a.Stride > 1) ? BuildPhases() : [];
         Gradient = BuildGradient(pair);
 
-        var pairTolerance = 1e-5 * (magnitude.Length == 0 ? 0 : magnitude.Max());
+        // Rounding allowance from the finite magnitudes only: an infinite or NaN result must match exactly.
+        var pairTolerance = 1e-5 * FiniteMax(magnitude);
         var checks = new List<ViewCheck>
         {
             Compare("gather", [.. Gather.Steps.Select(s => s.Sum)], pairTolerance),
@@ -233,19 +234,21 @@ public sealed class Explanation
 
         // The whole output channel: this pair + the other input channels of the group + bias.
         var assembled = new float[Result.Values.Length];
-        var assembledMagnitude = 0.0;
+        var assembledMagnitude = new float[assembled.Length];
         for (var o = 0; o < assembled.Length; o++)
         {
             assembled[o] = Bias + PairResult.Values[o] + others[o];
-            assembledMagnitude = Math.Max(assembledMagnitude, Math.Abs(Bias) + magnitude[o] + otherMagnitude[o]);
+            assembledMagnitude[o] = Math.Abs(Bias) + magnitude[o] + otherMagnitude[o];
         }
 
-        checks.Add(new ViewCheck("channels + bias", assembled.Length, MaxDifference(assembled, Result.Values), 1e-5 * assembledMagnitude));
+        checks.Add(new ViewCheck("channels + bias", assembled.Length, MaxDifference(assembled, Result.Values), 1e-5 * FiniteMax(assembledMagnitude)));
         Checks = checks;
     }
 
     private ViewCheck Compare(string view, float[] values, double tolerance) =>
         new(view, values.Length, MaxDifference(values, PairResult.Values), tolerance);
+
+    private static double FiniteMax(float[] values) => values.Where(float.IsFinite).Select(v => (double)v).DefaultIfEmpty(0).Max();
 
     private static double MaxDifference(float[] a, float[] b)
     {
