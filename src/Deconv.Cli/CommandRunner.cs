@@ -13,7 +13,8 @@ internal static class CommandRunner
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            error.WriteLine("deconv: " + parse.Errors[0].Message);
+            // One line, even for messages that list choices on separate lines.
+            error.WriteLine("deconv: " + string.Join(" ", parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
             return 2;
         }
 

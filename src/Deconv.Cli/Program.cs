@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
         root.SetAction(_ => ExamplesCommand.Print(Console.Out));
         return CommandRunner.Invoke(root, args);
     }

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+using Deconv.Explain;
+
+namespace Deconv.Cli.Explain;
+
+/// <summary>
+/// Draws an <see cref="Explanation"/> as hand-written SVG: the gather view (padded grid with the window of one
+/// output position, flipped kernel, output), the scatter view (input with one position, kernel, the running sum
+/// with that position's stamp), the overlap counts and the result. Every cell has an id so the HTML page can
+/// move the highlights.
+/// </summary>
+internal static class SvgRenderer
+{
+    private const int Cell = 30;
+    private const int Gap = 36;
+    private const int SliceGap = 12;
+    private const int Margin = 16;
+
+    /// <summary>A standalone SVG document.</summary>
+    public static string Render(Explanation e, string call, int[]? at)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var (gather, scatter) = Selection(e, at);
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + Svg(e, call, gather, scatter);
+    }
+
+    /// <summary>The gather step and scatter stamp shown first: the output position <paramref name="at"/> (default: the middle one) and the first stamp that reaches it.</summary>
+    public static (int Gather, int Scatter) Selection(Explanation e, int[]? at)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Gather.Steps.Count == 0)
+        {
+            return (-1, e.Scatter.Stamps.Count > 0 ? 0 : -1);
+        }
+
+        at ??= [.. e.OutputShape.Select(o => (o - 1) / 2)];
+        var gather = GridIndex.Offset(e.OutputShape, at);
+        var scatter = e.Scatter.Stamps.ToList().FindIndex(s => s.Products.Any(p => p.Inside && p.Output.SequenceEqual(at)));
+        if (scatter < 0 && e.Scatter.Stamps.Count > 0)
+        {
+            scatter = GridIndex.Offset(e.InputShape, [.. e.InputShape.Select(i => (i - 1) / 2)]);
+        }
+
+        return (gather, scatter);
+    }
+
+    /// <summary>The <c>&lt;svg&gt;</c> element with gather step <paramref name="gatherIndex"/> and scatter stamp <paramref name="scatterIndex"/> highlighted.</summary>
+    public static string Svg(Explanation e, string call, int gatherIndex, int scatterIndex)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var body = new Canvas();
+        var y = Margin;
+        Text(body, Margin, y + 12, call, "title");
+        y += 26;
+        var axes = string.Join("; ", e.Axes.Select(a =>
+            $"axis {a.Axis}: O = {a.Stride}*({a.Input}-1) + {a.Dilation}*({a.Kernel}-1) + 1 - {a.CropBegin} - {a.CropEnd} = {a.Output}"));
+        Text(body, Margin, y + 12, axes, "note");
+        y += 30;
+
+        var step = gatherIndex >= 0 ? e.Gather.Steps[gatherIndex] : null;
+        var window = step is null ? [] : step.Terms.Select(t => e.Gather.Padded.Offset(t.GridCell)).ToHashSet();
+        Text(body, Margin, y + 12, "Gather: zero-insert, pad, slide the flipped kernel", "heading");
+        y += 24;
+        var x = Margin;
+        var rowHeight = 0;
+        x = Panel(body, x, y, "padded input (grey: inserted zeros, dark: padding)", e.Gather.Padded, "gp",
+            (p, v) => TextRenderer.N(v), o => window.Contains(o), o => e.Gather.PaddedKinds.Values[o] switch
+            {
+                CellKind.InsertedZero => "inserted",
+                CellKind.Padding => "padding",
+                _ => "input",
+            }, ref rowHeight);
+        x = Panel(body, x, y, "flipped kernel", e.Gather.FlippedKernel, "gk", (p, v) => TextRenderer.N(v), _ => true, _ => "kernel", ref rowHeight);
+        var outputOffset = step is null ? -1 : GridIndex.Offset(e.OutputShape, step.Output);
+        Panel(body, x, y, "output y (this channel pair)", new Grid<float>(e.OutputShape, [.. e.Gather.Steps.Select(s => s.Sum)]), "go",
+            (p, v) => TextRenderer.N(v), o => o == outputOffset, _ => "output", ref rowHeight);
+        y += rowHeight + 8;
+        Text(body, Margin, y + 12, step is null ? "" : GatherEquation(step), "equation", "gather-eq");
+        y += 34;
+
+        var stamp = scatterIndex >= 0 ? e.Scatter.Stamps[scatterIndex] : null;
+        var stampCells = stamp is null ? [] : stamp.Products.Where(p => p.Inside).Select(p => GridIndex.Offset(e.OutputShape, p.Output)).ToHashSet();
+        var inputOffset = stamp is null ? -1 : e.Input.Offset(stamp.Input);
+        Text(body, Margin, y + 12, "Scatter: every input value stamps value*w onto the output", "heading");
+        y += 24;
+        x = Margin;
+        rowHeight = 0;
+        x = Panel(body, x, y, "input x", e.Input, "si", (p, v) => TextRenderer.N(v), o => o == inputOffset, _ => "input", ref rowHeight);
+        x = Panel(body, x, y, "kernel w", e.Kernel, "sk", (p, v) => TextRenderer.N(v), _ => true, _ => "kernel", ref rowHeight);
+        var running = stamp?.RunningSum ?? new Grid<float>(e.OutputShape, new float[e.Result.Values.Length]);
+        Panel(body, x, y, "running sum after this stamp", running, "so", (p, v) => TextRenderer.N(v), o => stampCells.Contains(o), _ => "output", ref rowHeight);
+        y += rowHeight + 8;
+        Text(body, Margin, y + 12, stamp is null ? "" : ScatterEquation(stamp), "equation", "scatter-eq");
+        y += 34;
+
+        Text(body, Margin, y + 12, "Overlap and result", "heading");
+        y += 24;
+        x = Margin;
+        rowHeight = 0;
+        x = Panel(body, x, y, "products per output cell", e.Scatter.Overlap, "ov", (p, v) => v.ToString(CultureInfo.InvariantCulture), _ => false, _ => "output", ref rowHeight);
+        Panel(body, x, y, "result y = ConvOps.Transpose", e.Result, "re", (p, v) => TextRenderer.N(v), _ => false, _ => "output", ref rowHeight);
+        y += rowHeight + 8;
+        Text(body, Margin, y + 12, CheckLine(e), e.AllChecksPassed ? "check" : "failed");
+        y += 24;
+
+        var width = Math.Max(body.MaxRight, 400) + Margin;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{y + Margin}\" viewBox=\"0 0 {width} {y + Margin}\">\n");
+        svg.Append("<style>\n")
+            .Append("  text { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; fill: #222; }\n")
+            .Append("  text.v { text-anchor: middle; dominant-baseline: central; }\n")
+            .Append("  text.title { font-size: 13px; font-weight: bold; }\n")
+            .Append("  text.heading { font-size: 14px; font-weight: bold; fill: #124; }\n")
+            .Append("  text.label, text.note { font-size: 11px; fill: #555; }\n")
+            .Append("  text.check { fill: #060; }\n  text.failed { fill: #a00; font-weight: bold; }\n")
+            .Append("  rect.input, rect.output, rect.kernel { fill: #fff; stroke: #888; }\n")
+            .Append("  rect.inserted { fill: #e8e8e8; stroke: #aaa; }\n  rect.padding { fill: #c8c8c8; stroke: #aaa; }\n")
+            .Append("  rect.hl { fill: #ffd27f; stroke: #c07000; stroke-width: 2; }\n")
+            .Append("</style>\n")
+            .Append(body.Body)
+            .Append("</svg>\n");
+        return svg.ToString();
+    }
+
+    public static string GatherEquation(GatherStep step) =>
+        $"y{TextRenderer.Pos(step.Output)} = " + string.Join(" + ", step.Terms.Select(t => $"{TextRenderer.N(t.GridValue)}*{TextRenderer.N(t.Weight)}")) + $" = {TextRenderer.N(step.Sum)}";
+
+    public static string ScatterEquation(ScatterStamp stamp)
+    {
+        var inside = stamp.Products.Where(p => p.Inside).Select(p => $"y{TextRenderer.Pos(p.Output)} += {TextRenderer.N(stamp.Value)}*{TextRenderer.N(p.Weight)}").ToList();
+        var dropped = stamp.Products.Count(p => !p.Inside);
+        return $"x{TextRenderer.Pos(stamp.Input)} = {TextRenderer.N(stamp.Value)}: " + (inside.Count == 0 ? "every product falls outside y" : string.Join(", ", inside))
+            + (dropped > 0 ? $" ({dropped} dropped outside y)" : "");
+    }
+
+    public static string CheckLine(Explanation e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.AllChecksPassed
+            ? $"check: {string.Join(", ", e.Checks.Select(c => c.View))} agree with the result at all {e.Result.Values.Length} positions (max difference {TextRenderer.N((float)e.Checks.Max(c => c.MaxDifference))})"
+            : "check FAILED: " + string.Join(", ", e.Checks.Where(c => !c.Passed).Select(c => $"{c.View} differs by {c.MaxDifference}"));
+    }
+
+    /// <summary>The SVG elements drawn so far and the rightmost x they reach (the document's width).</summary>
+    private sealed class Canvas
+    {
+        public StringBuilder Body { get; } = new();
+
+        public int MaxRight { get; set; }
+    }
+
+    /// <summary>Draws a labelled grid (rank 3: depth slices side by side) and returns the x where the next panel starts.</summary>
+    private static int Panel<T>(Canvas canvas, int x, int y, string label, Grid<T> grid, string id, Func<int[], T, string> text,
+        Func<int, bool> highlight, Func<int, string> kind, ref int rowHeight)
+    {
+        Text(canvas, x, y + 10, label, "label");
+        var svg = canvas.Body;
+        var top = y + 18;
+        var columns = grid.Rank == 0 ? 1 : grid.Shape[^1];
+        var rows = grid.Rank == 1 ? 1 : grid.Shape[^2];
+        var slices = grid.Rank == 3 ? grid.Shape[0] : 1;
+        var offset = 0;
+        foreach (var p in grid.Positions())
+        {
+            var slice = grid.Rank == 3 ? p[0] : 0;
+            var row = grid.Rank == 1 ? 0 : p[^2];
+            var cx = x + slice * (columns * Cell + SliceGap) + p[^1] * Cell;
+            var cy = top + row * Cell;
+            var classes = kind(offset) + (highlight(offset) ? " hl" : "");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect id=\"{id}-{offset}\" class=\"{classes}\" x=\"{cx}\" y=\"{cy}\" width=\"{Cell}\" height=\"{Cell}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text id=\"{id}-t-{offset}\" class=\"v\" x=\"{cx + Cell / 2}\" y=\"{cy + Cell / 2}\">{Escape(text(p, grid.Values[offset]))}</text>\n");
+            offset++;
+        }
+
+        if (grid.Rank == 3)
+        {
+            // Name each depth slice under it.
+            for (var s = 0; s < slices; s++)
+            {
+                Text(canvas, x + s * (columns * Cell + SliceGap), top + rows * Cell + 13, $"[{s},:,:]", "label");
+            }
+        }
+
+        var width = Math.Max(slices * columns * Cell + (slices - 1) * SliceGap, label.Length * 7);
+        rowHeight = Math.Max(rowHeight, 18 + rows * Cell + (grid.Rank == 3 ? 16 : 0));
+        canvas.MaxRight = Math.Max(canvas.MaxRight, x + width);
+        return x + width + Gap;
+    }
+
+    private static void Text(Canvas canvas, int x, int y, string text, string cls, string? id = null)
+    {
+        canvas.Body.Append(CultureInfo.InvariantCulture, $"<text{(id is null ? "" : $" id=\"{id}\"")} class=\"{cls}\" x=\"{x}\" y=\"{y}\">{Escape(text)}</text>\n");
+        // Monospace: about 0.6 em per character (12px text; titles and headings are larger and bold).
+        var perCharacter = cls is "title" or "heading" ? 8.6 : 7.3;
+        canvas.MaxRight = Math.Max(canvas.MaxRight, x + (int)(text.Length * perCharacter));
+    }
+
+    public static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
+}
