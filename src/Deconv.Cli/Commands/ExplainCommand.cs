@@ -10,20 +10,7 @@ internal static class ExplainCommand
     /// <summary>The command; it writes to <paramref name="stdout"/> (default: the console, with colour when that is a terminal).</summary>
     public static Command Create(TextWriter? stdout = null)
     {
-        var framework = new Option<string>("--framework") { Description = "Whose parameters: tf, torch or onnx.", DefaultValueFactory = _ => "tf" };
-        framework.AcceptOnlyFromAmong("tf", "torch", "onnx");
-        var inputSize = new Option<string?>("--input-size") { Description = "Input length per spatial axis, e.g. 3 or 3,3 (default 3 per axis). The longest per-axis list sets the rank (1-3); with single values it is 2-D." };
-        var kernel = new Option<string?>("--kernel") { Description = "Kernel taps per axis (default 2)." };
-        var stride = new Option<string?>("--stride") { Description = "Stride per axis (default 1)." };
-        var dilation = new Option<string?>("--dilation") { Description = "Dilation per axis (default 1)." };
-        var padding = new Option<string?>("--padding") { Description = "tf: VALID (default) or SAME; torch: padding N per axis (default 0); onnx: auto_pad NOTSET (default), VALID, SAME_UPPER or SAME_LOWER." };
-        var pads = new Option<string?>("--pads") { Description = "Explicit pads, begins then ends (onnx pads; tf explicit padding), e.g. 1,0,1,0." };
-        var outputPadding = new Option<string?>("--output-padding") { Description = "torch/onnx output_padding per axis." };
-        var outputSize = new Option<string?>("--output-size") { Description = "tf output_shape, torch output_size, onnx output_shape (spatial sizes). tf default: the smallest valid size (SAME: input*stride)." };
-        var dims = new Option<int?>("--dims") { Description = "Spatial axes (1, 2 or 3); default: the longest per-axis list, or 2." };
-        var inChannels = new Option<int>("--in-channels") { Description = "Input channels C.", DefaultValueFactory = _ => 1 };
-        var outChannels = new Option<int>("--out-channels") { Description = "Output channels M.", DefaultValueFactory = _ => 1 };
-        var groups = new Option<int>("--groups") { Description = "Channel groups G (divides C and M).", DefaultValueFactory = _ => 1 };
+        var operation = new OperationOptions("--framework");
         var pair = new Option<string?>("--pair") { Description = "The input channel and output channel shown, e.g. 1,0 (default 0,0); the other channels are summarised." };
         var values = new Option<string>("--values") { Description = "ones, or range (x and w = 1, 2, 3, ...: makes the kernel flip visible).", DefaultValueFactory = _ => "ones" };
         values.AcceptOnlyFromAmong("ones", "range");
@@ -36,28 +23,15 @@ internal static class ExplainCommand
             "Show a transposed convolution step by step: geometry, gather view (zero insertion, padding, flipped kernel), scatter view, " +
             "matrix view, phase view, gradient view, the result and a check that all agree. Default: tf conv2d_transpose of a 3x3 all-ones input " +
             "with a 2x2 all-ones kernel, VALID, stride 1. Try --values range to see the kernel flip.");
-        foreach (var option in new Option[] { framework, dims, inputSize, kernel, stride, dilation, padding, pads, outputPadding, outputSize, inChannels, outChannels, groups, pair, values, bias, at, format, output })
+        foreach (var option in operation.All.Concat(new Option[] { pair, values, bias, at, format, output }))
         {
             command.Options.Add(option);
         }
 
         command.SetAction(parse =>
         {
-            var request = new ExplainRequest
+            var request = operation.Read(parse) with
             {
-                Framework = parse.GetValue(framework)!,
-                Dims = parse.GetValue(dims),
-                InputSize = ExplainRequest.ParseInts(parse.GetValue(inputSize), "--input-size"),
-                Kernel = ExplainRequest.ParseInts(parse.GetValue(kernel), "--kernel"),
-                Stride = ExplainRequest.ParseInts(parse.GetValue(stride), "--stride"),
-                Dilation = ExplainRequest.ParseInts(parse.GetValue(dilation), "--dilation"),
-                Padding = parse.GetValue(padding),
-                Pads = ExplainRequest.ParseInts(parse.GetValue(pads), "--pads"),
-                OutputPadding = ExplainRequest.ParseInts(parse.GetValue(outputPadding), "--output-padding"),
-                OutputSize = ExplainRequest.ParseInts(parse.GetValue(outputSize), "--output-size"),
-                InChannels = parse.GetValue(inChannels),
-                OutChannels = parse.GetValue(outChannels),
-                Groups = parse.GetValue(groups),
                 Pair = ExplainRequest.ParseInts(parse.GetValue(pair), "--pair"),
                 Values = parse.GetValue(values)!,
                 Bias = parse.GetValue(bias),
@@ -97,17 +71,7 @@ internal static class ExplainCommand
     public static (Explanation Explanation, string Call) Explain(ExplainRequest request, int[]? at)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ConvGeometry geometry;
-        string call;
-        OutputSizeRule rule;
-        try
-        {
-            (geometry, call, rule) = request.Resolve();
-        }
-        catch (ConvolutionArgumentException e) when (Advice(e, request) is { } advice)
-        {
-            throw new ConvolutionArgumentException(e.Reason + "; " + advice, e.ParamName ?? "");
-        }
+        var (geometry, call, rule) = request.ResolveWithAdvice();
 
         if (at is not null)
         {
@@ -132,30 +96,6 @@ internal static class ExplainCommand
         catch (ConvolutionArgumentException e) when (e.ParamName is "inChannel" or "outChannel")
         {
             throw new ConvolutionArgumentException("--pair: " + e.Reason, "pair");
-        }
-    }
-
-    /// <summary>The nearest valid choices for the rules whose framework message does not already list them.</summary>
-    private static string? Advice(ConvolutionArgumentException e, ExplainRequest r)
-    {
-        int At(int[]? values, int axis, int fallback) => values is null ? fallback : values.Length == 1 ? values[0] : axis < values.Length ? values[axis] : fallback;
-        var rank = r.Rank;
-        switch (e.ParamName)
-        {
-            case "output_padding":
-                return "valid --output-padding per axis: " + string.Join(", ", Enumerable.Range(0, rank).Select(a =>
-                    $"0 to {Math.Max(At(r.Stride, a, 1), At(r.Dilation, a, 1)) - 1}"));
-            case "padding" when r.Framework == "torch":
-            case "pads" when r.Framework == "onnx":
-                // O = F - pads + output_padding must stay >= 1.
-                var limits = Enumerable.Range(0, rank).Select(a =>
-                {
-                    var full = (long)At(r.Stride, a, 1) * (At(r.InputSize, a, 3) - 1) + (long)At(r.Dilation, a, 1) * (At(r.Kernel, a, 2) - 1) + 1 + At(r.OutputPadding, a, 0);
-                    return r.Framework == "torch" ? $"--padding 0 to {(full - 1) / 2}" : $"pads_begin + pads_end 0 to {full - 1}";
-                });
-                return "valid per axis: " + string.Join(", ", limits);
-            default:
-                return null;
         }
     }
 }

@@ -185,6 +185,43 @@ internal sealed record ExplainRequest
         }
     }
 
+    /// <summary><see cref="Resolve"/>, with the nearest valid choices added to errors whose framework message does not list them.</summary>
+    public (ConvGeometry Geometry, string Call, OutputSizeRule Rule) ResolveWithAdvice()
+    {
+        try
+        {
+            return Resolve();
+        }
+        catch (ConvolutionArgumentException e) when (Advice(e, this) is { } advice)
+        {
+            throw new ConvolutionArgumentException(e.Reason + "; " + advice, e.ParamName ?? "");
+        }
+    }
+
+    /// <summary>The nearest valid choices for the rules whose framework message does not already list them.</summary>
+    private static string? Advice(ConvolutionArgumentException e, ExplainRequest r)
+    {
+        int At(int[]? values, int axis, int fallback) => values is null ? fallback : values.Length == 1 ? values[0] : axis < values.Length ? values[axis] : fallback;
+        var rank = r.Rank;
+        switch (e.ParamName)
+        {
+            case "output_padding":
+                return "valid --output-padding per axis: " + string.Join(", ", Enumerable.Range(0, rank).Select(a =>
+                    $"0 to {Math.Max(At(r.Stride, a, 1), At(r.Dilation, a, 1)) - 1}"));
+            case "padding" when r.Framework == "torch":
+            case "pads" when r.Framework == "onnx":
+                // O = F - pads + output_padding must stay >= 1.
+                var limits = Enumerable.Range(0, rank).Select(a =>
+                {
+                    var full = (long)At(r.Stride, a, 1) * (At(r.InputSize, a, 3) - 1) + (long)At(r.Dilation, a, 1) * (At(r.Kernel, a, 2) - 1) + 1 + At(r.OutputPadding, a, 0);
+                    return r.Framework == "torch" ? $"--padding 0 to {(full - 1) / 2}" : $"pads_begin + pads_end 0 to {full - 1}";
+                });
+                return "valid per axis: " + string.Join(", ", limits);
+            default:
+                return null;
+        }
+    }
+
     /// <summary>x, w and bias for <see cref="Values"/>: ones, or 1, 2, 3, ... in flat order (which makes the kernel flip visible).</summary>
     public (float[] X, float[] W, float[]? Bias) Data(ConvGeometry g)
     {
