@@ -53,6 +53,16 @@ internal sealed record ExplainRequest
     /// <summary>The canonical geometry (channels-first), the framework call it stands for, and the output-size rule.</summary>
     public (ConvGeometry Geometry, string Call, OutputSizeRule Rule) Resolve()
     {
+        var operation = ResolveOperation();
+        return (operation.Geometry, operation.Call, operation.Rule);
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/>, plus a function that runs these parameters through the framework's public API: it takes x
+    /// <c>[1, C, I...]</c> (channels-first) and the canonical weight <c>[C, M/G, k...]</c> and returns y <c>[1, M, O...]</c>.
+    /// </summary>
+    public ResolvedOperation ResolveOperation()
+    {
         var rank = Rank;
         if (rank is < 1 or > 3)
         {
@@ -114,7 +124,21 @@ internal sealed record ExplainRequest
                     "SAME" => "tf SAME: O in [S*(I-1)+1, S*I]",
                     _ => "tf explicit: O + pad_before + pad_after in [F, F+S-1]",
                 };
-                return (g.WithLayout(DataLayout.ChannelsFirst), call, new OutputSizeRule(rule, ranges));
+                var taps = kernel.Aggregate(1, (p, k) => p * k);
+                float[] Run(float[] x, float[] w)
+                {
+                    var xt = Layouts.ToChannelsLast(x, [1, InChannels, .. L(input)]).ToTensor(inputShape);
+                    var f = FrontEnd.CanonicalToFilter(w, InChannels, outPerGroup, taps).ToTensor(filterShape);
+                    var y = rank switch
+                    {
+                        1 => TensorFlow.Conv1DTranspose(xt, f, outputShape, L(stride), padding, format, L(dilation)),
+                        2 => TensorFlow.Conv2DTranspose(xt, f, outputShape, L(stride), padding, format, L(dilation)),
+                        _ => TensorFlow.Conv3DTranspose(xt, f, outputShape, L(stride), padding, format, L(dilation)),
+                    };
+                    return Layouts.ToChannelsFirst(y.ToArray(), outputShape);
+                }
+
+                return new(g.WithLayout(DataLayout.ChannelsFirst), call, new OutputSizeRule(rule, ranges), Run);
             }
 
             case "torch":
@@ -142,7 +166,19 @@ internal sealed record ExplainRequest
                 var rule = outputSize is null
                     ? "torch: O = S*(I-1) - 2*padding + D*(K-1) + 1 + output_padding, output_padding in [0, max(S,D)-1]"
                     : "torch output_size: O in [S*(I-1) - 2*padding + D*(K-1) + 1, that + S-1]";
-                return (g, call, new OutputSizeRule(rule, ranges));
+                float[] Run(float[] x, float[] w)
+                {
+                    var (xt, wt) = (x.ToTensor(inputShape), w.ToTensor(weightShape));
+                    var y = rank switch
+                    {
+                        1 => Torch.ConvTranspose1d(xt, wt, null, L(stride), L(padding), outputPadding, Groups, L(dilation), outputSize),
+                        2 => Torch.ConvTranspose2d(xt, wt, null, L(stride), L(padding), outputPadding, Groups, L(dilation), outputSize),
+                        _ => Torch.ConvTranspose3d(xt, wt, null, L(stride), L(padding), outputPadding, Groups, L(dilation), outputSize),
+                    };
+                    return y.ToArray();
+                }
+
+                return new(g, call, new OutputSizeRule(rule, ranges), Run);
             }
 
             case "onnx":
@@ -165,10 +201,11 @@ internal sealed record ExplainRequest
                     + (Pads is null ? "" : $", pads={Shapes(Pads)}")
                     + (attributes.OutputPadding is null ? "" : $", output_padding={Shapes(attributes.OutputPadding)}")
                     + (attributes.OutputShape is null ? "" : $", output_shape={Shapes(attributes.OutputShape)}") + ")";
+                float[] Run(float[] x, float[] w) => Onnx.ConvTranspose(x.ToTensor(xShape), w.ToTensor(wShape), null, attributes).ToArray();
                 if (attributes.OutputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
                 {
                     // output_shape: any positive size (the total crop is clamped at 0, extending the output with zeros).
-                    return (g, call, new OutputSizeRule("onnx output_shape: any O >= 1", [.. Enumerable.Repeat((1L, long.MaxValue), rank)]));
+                    return new(g, call, new OutputSizeRule("onnx output_shape: any O >= 1", [.. Enumerable.Repeat((1L, long.MaxValue), rank)]), Run);
                 }
 
                 var ranges = Enumerable.Range(0, rank).Select(a =>
@@ -177,7 +214,7 @@ internal sealed record ExplainRequest
                     var pads = autoPad == "VALID" || Pads is null ? 0 : (long)Pads[a] + Pads[a + rank];
                     return (full - pads, full - pads + Math.Max(stride[a], dilation[a]) - 1);
                 }).ToArray();
-                return (g, call, new OutputSizeRule("onnx: O = F - pads_begin - pads_end + output_padding, output_padding in [0, max(S,D)-1]", ranges));
+                return new(g, call, new OutputSizeRule("onnx: O = F - pads_begin - pads_end + output_padding, output_padding in [0, max(S,D)-1]", ranges), Run);
             }
 
             default:
@@ -276,3 +313,6 @@ internal sealed record ExplainRequest
 
     private static string Shapes<T>(IEnumerable<T> values) => "[" + string.Join(", ", values) + "]";
 }
+
+/// <summary>A resolved operation: geometry, the framework call, its output-size rule, and a runner through the framework's API.</summary>
+internal sealed record ResolvedOperation(ConvGeometry Geometry, string Call, OutputSizeRule Rule, Func<float[], float[], float[]> Run);
