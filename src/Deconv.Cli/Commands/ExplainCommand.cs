@@ -16,8 +16,8 @@ internal static class ExplainCommand
         values.AcceptOnlyFromAmong("ones", "range");
         var bias = new Option<bool>("--bias") { Description = "Add a bias (0.5 for output channel 0, 1 for channel 1, ...)." };
         var at = new Option<string?>("--at") { Description = "One output position to show, e.g. 1,2 (text: only its sum and the stamps that reach it; svg/html: the first position shown)." };
-        var format = new Option<string>("--format") { Description = "text, svg or html (a self-contained page to step through the positions).", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "svg", "html");
+        var format = new Option<string>("--format") { Description = "text, svg, png (needs --output) or html (a self-contained page to step through the positions).", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "svg", "png", "html");
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output." };
         var command = new Command("explain",
             "Show a transposed convolution step by step: geometry, gather view (zero insertion, padding, flipped kernel), scatter view, " +
@@ -47,12 +47,25 @@ internal static class ExplainCommand
     public static int Run(ExplainRequest request, int[]? at, string format, string? file, TextWriter stdout, bool colour)
     {
         var (explanation, call) = Explain(request, at);
+        if (format == "png")
+        {
+            if (file is null)
+            {
+                throw new ArgumentException("--format png writes an image: give the file with --output FILE.png");
+            }
+
+            var png = PngRenderer.Render(explanation, call, at);
+            File.WriteAllBytes(file, png);
+            stdout.WriteLine($"wrote {file} (png, {png.Length} bytes); check {(explanation.AllChecksPassed ? "passed" : "FAILED")}");
+            return explanation.AllChecksPassed ? 0 : 1;
+        }
+
         var text = format switch
         {
             "text" => TextRenderer.Render(explanation, call, request.Values, at, colour),
             "svg" => SvgRenderer.Render(explanation, call, at),
             "html" => HtmlRenderer.Render(explanation, call, request.Values, at),
-            _ => throw new ArgumentException($"--format must be text, svg or html, but got '{format}'"),
+            _ => throw new ArgumentException($"--format must be text, svg, png or html, but got '{format}'"),
         };
         if (file is null)
         {

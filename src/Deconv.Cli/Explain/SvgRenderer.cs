@@ -12,7 +12,7 @@ namespace Deconv.Cli.Explain;
 /// </summary>
 internal static class SvgRenderer
 {
-    private const int Cell = 30;
+    private const int CellSize = 30;
     private const int Gap = 36;
     private const int SliceGap = 12;
     private const int Margin = 16;
@@ -46,10 +46,13 @@ internal static class SvgRenderer
     }
 
     /// <summary>The <c>&lt;svg&gt;</c> element with gather step <paramref name="gatherIndex"/> and scatter stamp <paramref name="scatterIndex"/> highlighted.</summary>
-    public static string Svg(Explanation e, string call, int gatherIndex, int scatterIndex)
+    public static string Svg(Explanation e, string call, int gatherIndex, int scatterIndex) => ToSvg(Draw(e, call, gatherIndex, scatterIndex));
+
+    /// <summary>The picture as shapes (cells and texts), drawn once for SVG and PNG alike.</summary>
+    public static Picture Draw(Explanation e, string call, int gatherIndex, int scatterIndex)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var body = new Canvas();
+        var body = new Picture();
         var y = Margin;
         Text(body, Margin, y + 12, call, "title");
         y += 26;
@@ -94,6 +97,8 @@ internal static class SvgRenderer
         Text(body, Margin, y + 12, stamp is null ? "" : ScatterEquation(stamp), "equation", "scatter-eq");
         y += 34;
 
+        y = OtherViews(body, e, y, outputOffset);
+
         Text(body, Margin, y + 12, "Overlap and result", "heading");
         y += 24;
         x = Margin;
@@ -104,9 +109,79 @@ internal static class SvgRenderer
         Text(body, Margin, y + 12, CheckLine(e), e.AllChecksPassed ? "check" : "failed");
         y += 24;
 
-        var width = Math.Max(body.MaxRight, 400) + Margin;
+        body.Width = Math.Max(body.MaxRight, 400) + Margin;
+        body.Height = y + Margin;
+        return body;
+    }
+
+    /// <summary>The phase view (stride > 1), the matrix view (small sizes) and the gradient view, below the scatter view.</summary>
+    private static int OtherViews(Picture body, Explanation e, int y, int outputOffset)
+    {
+        int x, rowHeight;
+        if (e.Phases.Count > 1)
+        {
+            Text(body, Margin, y + 12, "Phases: each output phase is a stride-1 convolution with its own sub-kernel", "heading");
+            y += 24;
+            x = Margin;
+            rowHeight = 0;
+            foreach (var (phase, index) in e.Phases.Select((p, i) => (p, i)))
+            {
+                var cells = phase.Outputs.Select(o => GridIndex.Offset(e.OutputShape, o.Output)).ToHashSet();
+                var name = $"r=({string.Join(",", phase.Residue)})";
+                if (x > Margin && x + (e.OutputShape[^1] + phase.SubKernel.Shape[^1]) * CellSize + Gap > 1200)
+                {
+                    // Start a new row of phases rather than a very wide picture.
+                    y += rowHeight + 8;
+                    x = Margin;
+                    rowHeight = 0;
+                }
+
+                x = Panel(body, x, y, $"{name} sub-kernel", phase.SubKernel, $"ph{index}k", (p, v) => TextRenderer.N(v), _ => false, _ => "kernel", ref rowHeight);
+                x = Panel(body, x, y, $"{name} outputs", e.Result, $"ph{index}o", (p, v) => TextRenderer.N(v), cells.Contains, _ => "output", ref rowHeight);
+            }
+
+            y += rowHeight + 16;
+        }
+
+        if (e.Matrix is { } m)
+        {
+            Text(body, Margin, y + 12, "Matrix: y = C^T x, C the forward convolution's matrix (rows: inputs x, columns: outputs y)", "heading");
+            y += 24;
+            var (rows, columns) = (m.C.GetLength(0), m.C.GetLength(1));
+            var transposed = new float[columns * rows];
+            for (var r = 0; r < rows; r++)
+            for (var c = 0; c < columns; c++)
+            {
+                transposed[(c * rows) + r] = m.C[r, c];
+            }
+
+            x = Margin;
+            rowHeight = 0;
+            x = Panel(body, x, y, "C^T", new Grid<float>([columns, rows], transposed), "mc", (p, v) => TextRenderer.N(v), o => o / rows == outputOffset, _ => "kernel", ref rowHeight);
+            x = Panel(body, x, y, "x", new Grid<float>([rows, 1], m.X), "mx", (p, v) => TextRenderer.N(v), _ => false, _ => "input", ref rowHeight);
+            Panel(body, x, y, "y", new Grid<float>([columns, 1], m.Y), "my", (p, v) => TextRenderer.N(v), o => o == outputOffset, _ => "output", ref rowHeight);
+            y += rowHeight + 16;
+        }
+
+        if (e.Gradient is { } g)
+        {
+            Text(body, Margin, y + 12, "Gradient: y[o] = d<conv(z), x>/dz[o], the forward convolution's gradient with respect to its input", "heading");
+            y += 24;
+            rowHeight = 0;
+            Panel(body, Margin, y, "gradient", g.Gradient, "gr", (p, v) => TextRenderer.N(v), o => o == outputOffset, _ => "output", ref rowHeight);
+            y += rowHeight + 16;
+        }
+
+        return y;
+    }
+
+    /// <summary>Writes a picture as an SVG element.</summary>
+    public static string ToSvg(Picture picture)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        var (width, height) = (picture.Width, picture.Height);
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{y + Margin}\" viewBox=\"0 0 {width} {y + Margin}\">\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n");
         svg.Append("<style>\n")
             .Append("  text { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; fill: #222; }\n")
             .Append("  text.v { text-anchor: middle; dominant-baseline: central; }\n")
@@ -117,9 +192,22 @@ internal static class SvgRenderer
             .Append("  rect.input, rect.output, rect.kernel { fill: #fff; stroke: #888; }\n")
             .Append("  rect.inserted { fill: #e8e8e8; stroke: #aaa; }\n  rect.padding { fill: #c8c8c8; stroke: #aaa; }\n")
             .Append("  rect.hl { fill: #ffd27f; stroke: #c07000; stroke-width: 2; }\n")
-            .Append("</style>\n")
-            .Append(body.Body)
-            .Append("</svg>\n");
+            .Append("</style>\n");
+        foreach (var shape in picture.Shapes)
+        {
+            switch (shape)
+            {
+                case Cell c:
+                    svg.Append(CultureInfo.InvariantCulture, $"<rect id=\"{c.Id}\" class=\"{c.Classes}\" x=\"{c.X}\" y=\"{c.Y}\" width=\"{c.Size}\" height=\"{c.Size}\"/>");
+                    svg.Append(CultureInfo.InvariantCulture, $"<text id=\"{c.TextId}\" class=\"v\" x=\"{c.X + c.Size / 2}\" y=\"{c.Y + c.Size / 2}\">{Escape(c.Text)}</text>\n");
+                    break;
+                case Label t:
+                    svg.Append(CultureInfo.InvariantCulture, $"<text{(t.Id is null ? "" : $" id=\"{t.Id}\"")} class=\"{t.Class}\" x=\"{t.X}\" y=\"{t.Y}\">{Escape(t.Text)}</text>\n");
+                    break;
+            }
+        }
+
+        svg.Append("</svg>\n");
         return svg.ToString();
     }
 
@@ -142,20 +230,11 @@ internal static class SvgRenderer
             : "check FAILED: " + string.Join(", ", e.Checks.Where(c => !c.Passed).Select(c => $"{c.View} differs by {c.MaxDifference}"));
     }
 
-    /// <summary>The SVG elements drawn so far and the rightmost x they reach (the document's width).</summary>
-    private sealed class Canvas
-    {
-        public StringBuilder Body { get; } = new();
-
-        public int MaxRight { get; set; }
-    }
-
     /// <summary>Draws a labelled grid (rank 3: depth slices side by side) and returns the x where the next panel starts.</summary>
-    private static int Panel<T>(Canvas canvas, int x, int y, string label, Grid<T> grid, string id, Func<int[], T, string> text,
+    private static int Panel<T>(Picture canvas, int x, int y, string label, Grid<T> grid, string id, Func<int[], T, string> text,
         Func<int, bool> highlight, Func<int, string> kind, ref int rowHeight)
     {
         Text(canvas, x, y + 10, label, "label");
-        var svg = canvas.Body;
         var top = y + 18;
         var columns = grid.Rank == 0 ? 1 : grid.Shape[^1];
         var rows = grid.Rank == 1 ? 1 : grid.Shape[^2];
@@ -165,11 +244,10 @@ internal static class SvgRenderer
         {
             var slice = grid.Rank == 3 ? p[0] : 0;
             var row = grid.Rank == 1 ? 0 : p[^2];
-            var cx = x + slice * (columns * Cell + SliceGap) + p[^1] * Cell;
-            var cy = top + row * Cell;
+            var cx = x + slice * (columns * CellSize + SliceGap) + p[^1] * CellSize;
+            var cy = top + row * CellSize;
             var classes = kind(offset) + (highlight(offset) ? " hl" : "");
-            svg.Append(CultureInfo.InvariantCulture, $"<rect id=\"{id}-{offset}\" class=\"{classes}\" x=\"{cx}\" y=\"{cy}\" width=\"{Cell}\" height=\"{Cell}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text id=\"{id}-t-{offset}\" class=\"v\" x=\"{cx + Cell / 2}\" y=\"{cy + Cell / 2}\">{Escape(text(p, grid.Values[offset]))}</text>\n");
+            canvas.Shapes.Add(new Cell($"{id}-{offset}", $"{id}-t-{offset}", classes, cx, cy, CellSize, text(p, grid.Values[offset])));
             offset++;
         }
 
@@ -178,19 +256,19 @@ internal static class SvgRenderer
             // Name each depth slice under it.
             for (var s = 0; s < slices; s++)
             {
-                Text(canvas, x + s * (columns * Cell + SliceGap), top + rows * Cell + 13, $"[{s},:,:]", "label");
+                Text(canvas, x + s * (columns * CellSize + SliceGap), top + rows * CellSize + 13, $"[{s},:,:]", "label");
             }
         }
 
-        var width = Math.Max(slices * columns * Cell + (slices - 1) * SliceGap, label.Length * 7);
-        rowHeight = Math.Max(rowHeight, 18 + rows * Cell + (grid.Rank == 3 ? 16 : 0));
+        var width = Math.Max(slices * columns * CellSize + (slices - 1) * SliceGap, label.Length * 7);
+        rowHeight = Math.Max(rowHeight, 18 + rows * CellSize + (grid.Rank == 3 ? 16 : 0));
         canvas.MaxRight = Math.Max(canvas.MaxRight, x + width);
         return x + width + Gap;
     }
 
-    private static void Text(Canvas canvas, int x, int y, string text, string cls, string? id = null)
+    private static void Text(Picture canvas, int x, int y, string text, string cls, string? id = null)
     {
-        canvas.Body.Append(CultureInfo.InvariantCulture, $"<text{(id is null ? "" : $" id=\"{id}\"")} class=\"{cls}\" x=\"{x}\" y=\"{y}\">{Escape(text)}</text>\n");
+        canvas.Shapes.Add(new Label(id, cls, x, y, text));
         // Monospace: about 0.6 em per character (12px text; titles and headings are larger and bold).
         var perCharacter = cls is "title" or "heading" ? 8.6 : 7.3;
         canvas.MaxRight = Math.Max(canvas.MaxRight, x + (int)(text.Length * perCharacter));
@@ -199,3 +277,25 @@ internal static class SvgRenderer
     public static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
         .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
 }
+
+/// <summary>A drawn explanation: shapes in drawing order and the size they need.</summary>
+internal sealed class Picture
+{
+    public List<Shape> Shapes { get; } = [];
+
+    /// <summary>The rightmost x reached so far (the picture's width is this plus a margin).</summary>
+    public int MaxRight { get; set; }
+
+    public int Width { get; set; }
+
+    public int Height { get; set; }
+}
+
+/// <summary>A shape of a <see cref="Picture"/>.</summary>
+internal abstract record Shape;
+
+/// <summary>A square grid cell with its value centred in it; <see cref="Classes"/> say how it is filled (input, inserted, padding, kernel, output, hl).</summary>
+internal sealed record Cell(string Id, string TextId, string Classes, int X, int Y, int Size, string Text) : Shape;
+
+/// <summary>A line of text with its baseline at <see cref="Y"/>; <see cref="Class"/> is title, heading, label, note, equation, check or failed.</summary>
+internal sealed record Label(string? Id, string Class, int X, int Y, string Text) : Shape;
