@@ -7,6 +7,10 @@ internal static class TestData
     public static double[] SmallInts(Random random, long length) =>
         [.. Enumerable.Range(0, checked((int)length)).Select(_ => (double)random.Next(-3, 4))];
 
+    /// <summary>Small non-zero integers in [-3, 3]: no accidental zero hides a misplaced value.</summary>
+    public static double[] SmallIntsNonZero(Random random, long length) =>
+        [.. Enumerable.Range(0, checked((int)length)).Select(_ => (double)(random.Next(1, 4) * (random.Next(2) * 2 - 1)))];
+
     /// <summary>Uniform reals in [-1, 1).</summary>
     public static double[] Reals(Random random, long length) =>
         [.. Enumerable.Range(0, checked((int)length)).Select(_ => random.NextDouble() * 2 - 1)];
