@@ -89,6 +89,20 @@ internal static class FrontEnd
         return result;
     }
 
+    /// <summary>
+    /// A result shape must fit an array. Checked with the framework's parameter name before the geometry is built
+    /// (the geometry's own check can only name its generic "output").
+    /// </summary>
+    public static void ElementCount(string op, string param, IEnumerable<long> shape)
+    {
+        long[] lengths = [.. shape];
+        var count = Shapes.TryProduct(lengths);
+        if (count is null || count > Array.MaxLength)
+        {
+            throw Error(op, param, $"the result shape {Shapes.Format(lengths)} has more than {Array.MaxLength} elements");
+        }
+    }
+
     public static string Format(IEnumerable<long> values) => "[" + string.Join(", ", values) + "]";
 
     public static string Format(IEnumerable<int> values) => "[" + string.Join(", ", values) + "]";

@@ -61,7 +61,7 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        var geometry = ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength(b));
+        var geometry = ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength("ConvTranspose", b));
         var y = ConvOps.Transpose<T>(geometry, FrontEnd.Flatten(x), FrontEnd.Flatten(w), b is null ? [] : FrontEnd.Flatten(b));
         return FrontEnd.Wrap(y, geometry.OutputShape);
     }
@@ -72,7 +72,7 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        var geometry = ConvGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength(b));
+        var geometry = ConvGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength("Conv", b));
         var y = ConvOps.Forward<T>(geometry, FrontEnd.Flatten(x), FrontEnd.Flatten(w), b is null ? [] : FrontEnd.Flatten(b));
         return FrontEnd.Wrap(y, geometry.InputShape);
     }
@@ -151,6 +151,7 @@ public static class Onnx
             axes[a] = new AxisGeometry(i, k, strides[a], dilations[a], FrontEnd.ToInt(op, "pads", cropBegin, "crop"), FrontEnd.ToInt(op, "output_shape", length, "output size"));
         }
 
+        FrontEnd.ElementCount(op, "output_shape", [x[0], outChannels, .. axes.Select(a => (long)a.Output)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "X", x[0], "batch"), FrontEnd.ToInt(op, "X", x[1], "channels"),
             FrontEnd.ToInt(op, "W", outChannels, "output channels"), group, axes, DataLayout.ChannelsFirst, op);
     }
@@ -199,9 +200,10 @@ public static class Onnx
                     break;
             }
 
-            axes[a] = new AxisGeometry((int)size, k, strides[a], dilations[a], (int)begin, length);
+            axes[a] = new AxisGeometry(FrontEnd.ToInt(op, "pads", size, "output size"), k, strides[a], dilations[a], FrontEnd.ToInt(op, "dilations", begin, "padding at the start"), length);
         }
 
+        FrontEnd.ElementCount(op, "pads", [x[0], w[0], .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "X", x[0], "batch"), FrontEnd.ToInt(op, "W", w[0], "output channels"),
             FrontEnd.ToInt(op, "X", x[1], "channels"), group, axes, DataLayout.ChannelsFirst, op);
     }
@@ -294,7 +296,7 @@ public static class Onnx
         }
     }
 
-    private static int BiasLength<T>(Tensor<T>? b) => b is null ? -1
-        : b.Rank != 1 ? throw FrontEnd.Error("Conv", "B", $"bias B must be 1-D, but got shape {Shapes.Format(FrontEnd.ShapeOf(b))}")
+    private static int BiasLength<T>(string op, Tensor<T>? b) => b is null ? -1
+        : b.Rank != 1 ? throw FrontEnd.Error(op, "B", $"bias B must be 1-D, but got shape {Shapes.Format(FrontEnd.ShapeOf(b))}")
         : (int)b.FlattenedLength;
 }

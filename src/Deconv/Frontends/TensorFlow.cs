@@ -176,12 +176,13 @@ public static class TensorFlow
             var cropBegin = padding.Kind switch
             {
                 "VALID" => 0,
-                "SAME" => (int)(Math.Max(0, (long)(i - 1) * stride[a] + ek - o) / 2),
+                "SAME" => FrontEnd.ToInt(op, "dilations", Math.Max(0, (long)(i - 1) * stride[a] + ek - o) / 2, "SAME crop"),
                 _ => before,
             };
             axes[a] = new AxisGeometry(i, k, stride[a], dilation[a], cropBegin, o);
         }
 
+        FrontEnd.ElementCount(op, "output_shape", output);
         return new ConvGeometry(CheckedInt(op, batch), CheckedInt(op, inChannels), CheckedInt(op, outChannels), (int)groups, axes, layout, op);
     }
 
@@ -209,7 +210,7 @@ public static class TensorFlow
         var stride = FrontEnd.PerAxis(op, "strides", strides, rank, 1, channelAxis, withBatchAndChannel: true);
         // The TF2 depthwise API takes dilations as [dh, dw]; the other ops also accept n+2 values.
         var dilation = FrontEnd.PerAxis(op, "dilations", dilations, rank, 1, channelAxis, withBatchAndChannel: true);
-        if (Shapes.Product(filter) == 0)
+        if (filter.Any(v => v == 0))
         {
             throw FrontEnd.Error(op, "filters", $"filters {Shapes.Format(filter)} has no elements");
         }
@@ -255,16 +256,17 @@ public static class TensorFlow
             var k = FrontEnd.ToInt(op, "filters", filter[a], "kernel size");
             var ek = (long)dilation[a] * (k - 1) + 1;
             var (before, after) = explicitPairs?[a] ?? (0, 0);
-            var size = (int)ForwardSize(op, padding.Kind, length, ek, stride[a], before, after, "input");
+            var size = FrontEnd.ToInt(op, "padding", ForwardSize(op, padding.Kind, length, ek, stride[a], before, after, "input"), "output size");
             var cropBegin = padding.Kind switch
             {
                 "VALID" => 0,
-                "SAME" => (int)(Math.Max(0, (long)(size - 1) * stride[a] + ek - length) / 2),
+                "SAME" => FrontEnd.ToInt(op, "dilations", Math.Max(0, (long)(size - 1) * stride[a] + ek - length) / 2, "SAME padding"),
                 _ => before,
             };
             axes[a] = new AxisGeometry(size, k, stride[a], dilation[a], cropBegin, length);
         }
 
+        FrontEnd.ElementCount(op, "padding", [input[0], outChannels, .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(CheckedInt(op, input[0]), CheckedInt(op, outChannels), CheckedInt(op, inChannels), (int)groups, axes, layout, op);
     }
 
@@ -340,6 +342,7 @@ public static class TensorFlow
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(filterSizes);
         ArgumentNullException.ThrowIfNull(outBackprop);
+        FrontEnd.ElementCount(op, "filter_sizes", filterSizes);
         var geometry = ForwardGeometry(op, rank, FrontEnd.ShapeOf(input), filterSizes, strides, padding, dataFormat, dilations);
         var gradShape = FrontEnd.ShapeOf(outBackprop);
         if (!gradShape.SequenceEqual(geometry.InputShape))

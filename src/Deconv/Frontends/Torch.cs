@@ -116,6 +116,7 @@ public static class Torch
             axes[a] = new AxisGeometry(i, k, s[a], d[a], p[a], FrontEnd.ToInt(op, "output_size", outLength, "output size"));
         }
 
+        FrontEnd.ElementCount(op, "output_size", [input[0], outChannels, .. axes.Select(a => (long)a.Output)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "input", input[0], "batch"), FrontEnd.ToInt(op, "input", channels, "channels"),
             FrontEnd.ToInt(op, "weight", outChannels, "output channels"), g, axes, DataLayout.ChannelsFirst, op);
     }
@@ -158,7 +159,7 @@ public static class Torch
             var ek = (long)d[a] * (k - 1) + 1;
             var (begin, end) = padding.Mode switch
             {
-                "same" => ((int)((ek - 1) / 2), (int)(ek - 1 - (ek - 1) / 2)),
+                "same" => (FrontEnd.ToInt(op, "dilation", (ek - 1) / 2, "same padding"), FrontEnd.ToInt(op, "dilation", ek - 1 - (ek - 1) / 2, "same padding")),
                 "valid" => (0, 0),
                 _ => (p[a], p[a]),
             };
@@ -169,9 +170,10 @@ public static class Torch
             }
 
             var size = (padded - ek) / s[a] + 1;
-            axes[a] = new AxisGeometry((int)size, k, s[a], d[a], begin, length);
+            axes[a] = new AxisGeometry(FrontEnd.ToInt(op, "padding", size, "output size"), k, s[a], d[a], begin, length);
         }
 
+        FrontEnd.ElementCount(op, "padding", [input[0], weight[0], .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "input", input[0], "batch"), FrontEnd.ToInt(op, "weight", weight[0], "output channels"),
             FrontEnd.ToInt(op, "input", channels, "channels"), g, axes, DataLayout.ChannelsFirst, op);
     }
