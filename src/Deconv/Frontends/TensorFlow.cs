@@ -234,7 +234,8 @@ public static class TensorFlow
         }
         else
         {
-            if (inChannels % filter[rank] != 0)
+            // Depth 0 would make 0 groups (and a division by zero below).
+            if (inChannels == 0 || inChannels % filter[rank] != 0)
             {
                 throw FrontEnd.Error(op, "filters", $"depth of input ({inChannels}) must be a multiple of the input depth of filters ({filter[rank]}): input {Shapes.Format(input)}, filters {Shapes.Format(filter)} [k..., in, out]");
             }
