@@ -103,6 +103,16 @@ internal static class FrontEnd
         }
     }
 
+    /// <summary>The dilated kernel <c>dilation*(kernel-1) + 1</c> must fit an int; named after the framework's dilation parameter.</summary>
+    public static void DilatedKernel(string op, string param, int kernel, int dilation, int axis)
+    {
+        var extent = (long)dilation * (kernel - 1) + 1;
+        if (extent > int.MaxValue)
+        {
+            throw Error(op, param, $"the dilated kernel of spatial axis {axis}, {param} {dilation} * (kernel {kernel} - 1) + 1 = {extent}, exceeds {int.MaxValue}");
+        }
+    }
+
     public static string Format(IEnumerable<long> values) => "[" + string.Join(", ", values) + "]";
 
     public static string Format(IEnumerable<int> values) => "[" + string.Join(", ", values) + "]";

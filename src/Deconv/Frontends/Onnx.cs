@@ -123,6 +123,7 @@ public static class Onnx
 
             var i = FrontEnd.ToInt(op, "X", x[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "W", w[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilations[a], a);
             if (i < 1)
             {
                 throw FrontEnd.Error(op, "X", $"input size of spatial axis {a} is {i} but must be positive");
@@ -179,6 +180,7 @@ public static class Onnx
         {
             var length = FrontEnd.ToInt(op, "X", x[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "W", w[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilations[a], a);
             var ek = (long)dilations[a] * (k - 1) + 1;
             long size, begin;
             switch (mode)

@@ -161,6 +161,7 @@ public static class TensorFlow
             var dim = layout == DataLayout.ChannelsLast ? a + 1 : a + 2;
             var i = FrontEnd.ToInt(op, "input", input[dim], "input size");
             var k = FrontEnd.ToInt(op, "filters", filter[a], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilation[a], a);
             var o = FrontEnd.ToInt(op, "output_shape", output[dim], "output size");
             var ek = (long)dilation[a] * (k - 1) + 1;
             var (before, after) = explicitPairs?[a] ?? (0, 0);
@@ -255,6 +256,7 @@ public static class TensorFlow
             var dim = layout == DataLayout.ChannelsLast ? a + 1 : a + 2;
             var length = FrontEnd.ToInt(op, "input", input[dim], "input size");
             var k = FrontEnd.ToInt(op, "filters", filter[a], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilation[a], a);
             var ek = (long)dilation[a] * (k - 1) + 1;
             var (before, after) = explicitPairs?[a] ?? (0, 0);
             var size = FrontEnd.ToInt(op, "padding", ForwardSize(op, padding.Kind, length, ek, stride[a], before, after, "input"), "output size");

@@ -107,6 +107,7 @@ public static class Torch
 
             var i = FrontEnd.ToInt(op, "input", input[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "weight", weight[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilation", k, d[a], a);
             var outLength = (long)s[a] * (i - 1) - 2L * p[a] + (long)d[a] * (k - 1) + op_[a] + 1;
             if (outLength < 1 || i < 1)
             {
@@ -156,6 +157,7 @@ public static class Torch
         {
             var length = FrontEnd.ToInt(op, "input", input[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "weight", weight[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilation", k, d[a], a);
             var ek = (long)d[a] * (k - 1) + 1;
             var (begin, end) = padding.Mode switch
             {

@@ -64,6 +64,15 @@ public class ValidationTests
         ["tf conv output elements overflow"] = (() => TensorFlow.Conv2D(X, Zeros(1, 1, 2, 1), null, TfPadding.Explicit([1 << 30, 0], [1 << 30, 0])), "padding", "1073741828"),
         ["tf conv output size overflow"] = (() => TensorFlow.Conv2D(X, Zeros(1, 1, 2, 1), null, TfPadding.Explicit([1 << 30, 1 << 30], [0, 0])), "padding", "2147483652"),
         ["tf backprop filter sizes overflow"] = (() => TensorFlow.Conv2DBackpropFilter(X, [1 << 20, 1 << 20, 2, 1], Zeros(1, 2, 2, 1), null, "VALID"), "filter_sizes", "1048576"),
+        ["tf conv negative explicit padding"] = (() => TensorFlow.Conv2D(X, Zeros(3, 3, 2, 1), null, TfPadding.Explicit([0, 0], [-4, 0])), "padding", "-4"),
+        ["tf conv dilation huge"] = (() => TensorFlow.Conv2D(X, Zeros(3, 3, 2, 1), null, "SAME", "NHWC", [1L << 31, 1]), "dilations", "2147483648"),
+        ["tf conv dilated kernel too long"] = (() => TensorFlow.Conv2D(X, Zeros(3, 3, 2, 1), null, "SAME", "NHWC", [int.MaxValue, 1]), "dilations", "4294967295"),
+        ["tf dilated kernel too long"] = (() => TensorFlow.Conv2DTranspose(X, F, [1, 6, 6, 1], null, "VALID", "NHWC", [1, int.MaxValue]), "dilations", "4294967295"),
+        ["torch dilated kernel too long"] = (() => Torch.ConvTranspose2d(Nchw, Wt, dilation: [int.MaxValue]), "dilation", "4294967295"),
+        ["torch conv dilated kernel too long"] = (() => Torch.Conv2d(Nchw, Wc, padding: "same", dilation: [int.MaxValue]), "dilation", "4294967295"),
+        ["onnx dilated kernel too long"] = (() => Onnx.ConvTranspose(Nchw, Wt, null, A with { Dilations = [int.MaxValue, 1] }), "dilations", "4294967295"),
+        ["onnx conv dilated kernel too long"] = (() => Onnx.Conv(Nchw, Wc, null, A with { AutoPad = "SAME_LOWER", Dilations = [int.MaxValue, 1] }), "dilations", "4294967295"),
+        ["tf conv data_format"] = (() => TensorFlow.Conv3D(Zeros(1, 2, 2, 2, 1), Zeros(1, 1, 1, 1, 1), null, "VALID", "NHWC"), "data_format", "NHWC"),
         ["tf depthwise channels"] = (() => TensorFlow.DepthwiseConv2D(X, Zeros(3, 3, 3, 1), null, "VALID"), "filter", "3"),
         ["tf depthwise strides"] = (() => TensorFlow.DepthwiseConv2D(X, Zeros(3, 3, 2, 1), [1, 2], "VALID"), "strides", "[1, 2]"),
         ["tf backprop filter out_backprop"] = (() => TensorFlow.Conv2DBackpropFilter(X, [3, 3, 2, 1], Zeros(1, 3, 2, 1), null, "VALID"), "out_backprop", "[1, 3, 2, 1]"),
@@ -86,7 +95,7 @@ public class ValidationTests
         ["torch output too small"] = (() => Torch.ConvTranspose2d(Nchw, Wt, padding: [4]), "padding", "-2"),
         ["torch output_size too large"] = (() => Torch.ConvTranspose2d(Nchw, Wt, stride: [2], outputSize: [9, 11]), "output_size", "11"),
         ["torch output_size too small"] = (() => Torch.ConvTranspose2d(Nchw, Wt, stride: [2], outputSize: [8, 9]), "output_size", "8"),
-        ["torch output_size not using dilation"] = (() => Torch.ConvTranspose2d(Nchw, Wt, dilation: [3], outputSize: [13, 12]), "output_size", "13"),
+        ["torch output_size range uses stride only"] = (() => Torch.ConvTranspose2d(Nchw, Wt, dilation: [3], outputSize: [11, 10]), "output_size", "11"),
         ["torch output_size length"] = (() => Torch.ConvTranspose2d(Nchw, Wt, outputSize: [1, 6, 6]), "output_size", "3"),
         ["torch output_size overflow"] = (() => Torch.ConvTranspose2d(Nchw, Wt, outputSize: [1L << 40, 6]), "output_size", "1099511627776"),
         ["torch bias length"] = (() => Torch.ConvTranspose2d(Nchw, Wt, Zeros(4)), "bias", "4"),
@@ -104,6 +113,9 @@ public class ValidationTests
         ["torch conv kernel larger than input"] = (() => Torch.Conv2d(Nchw, Zeros(3, 2, 7, 3)), "weight", "7"),
         ["torch conv output size overflow"] = (() => Torch.Conv2d(Nchw, Wc, padding: new long[] { 1L << 30 }), "padding", "2147483650"),
         ["torch conv output elements overflow"] = (() => Torch.Conv2d(Nchw, Wc, padding: new long[] { 1 << 29 }), "padding", "1073741826"),
+        ["torch conv dilation zero"] = (() => Torch.Conv2d(Nchw, Wc, dilation: [1, 0]), "dilation", "0"),
+        ["torch conv groups huge"] = (() => Torch.Conv2d(Nchw, Wc, groups: 1L << 40), "groups", "1099511627776"),
+        ["torch groups huge"] = (() => Torch.ConvTranspose2d(Nchw, Wt, groups: long.MaxValue), "groups", "9223372036854775807"),
         ["torch conv bias"] = (() => Torch.Conv2d(Nchw, Wc, Zeros(2)), "bias", "2"),
         ["torch conv padding negative"] = (() => Torch.Conv2d(Nchw, Wc, padding: new long[] { -3 }), "padding", "-3"),
 
@@ -141,10 +153,44 @@ public class ValidationTests
         ["onnx conv kernel too large"] = (() => Onnx.Conv(Nchw, Zeros(3, 2, 6, 3), null), "pads", "4"),
         ["onnx conv output size overflow"] = (() => Onnx.Conv(Nchw, Wc, null, A with { Pads = [1 << 30, 0, 1 << 30, 0] }), "pads", "2147483650"),
         ["onnx conv output elements overflow"] = (() => Onnx.Conv(Nchw, Wc, null, A with { Pads = [1 << 30, 1 << 30, 0, 0] }), "pads", "1073741826"),
+        ["onnx conv dilations zero"] = (() => Onnx.Conv(Nchw, Wc, null, A with { Dilations = [0, 1] }), "dilations", "0"),
+        ["onnx conv auto_pad unknown"] = (() => Onnx.Conv(Nchw, Wc, null, A with { AutoPad = "SAME" }), "auto_pad", "SAME"),
+        ["onnx conv pads with auto_pad"] = (() => Onnx.Conv(Nchw, Wc, null, A with { AutoPad = "VALID", Pads = [0, 1, 0, 0] }), "pads", "VALID"),
+        ["onnx group huge"] = (() => Onnx.ConvTranspose(Nchw, Wt, null, A with { Group = 1L << 33 }), "group", "8589934592"),
         ["onnx conv bias"] = (() => Onnx.Conv(Nchw, Wc, Zeros(2)), "B", "2"),
         ["onnx conv strides zero"] = (() => Onnx.Conv(Nchw, Wc, null, A with { Strides = [0, 1] }), "strides", "0"),
         ["onnx conv kernel_shape"] = (() => Onnx.Conv(Nchw, Wc, null, A with { KernelShape = [2, 2] }), "kernel_shape", "[2, 2]"),
     };
+
+    [Theory]
+    [InlineData("tf output_shape overflow")]
+    [InlineData("tf output elements overflow")]
+    [InlineData("tf conv output elements overflow")]
+    [InlineData("tf backprop filter sizes overflow")]
+    [InlineData("torch output elements overflow")]
+    [InlineData("torch conv output elements overflow")]
+    [InlineData("onnx output elements overflow")]
+    [InlineData("onnx conv output elements overflow")]
+    public void Oversized_results_are_rejected_before_anything_large_is_allocated(string name)
+    {
+        var (call, _, _) = Cases[name];
+        Assert.Throws<ConvolutionArgumentException>(call); // warm up: first-call costs (JIT, statics) are not the op's
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<ConvolutionArgumentException>(call);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1 << 20);
+    }
+
+    [Fact]
+    public void A_tensor_shape_that_does_not_match_the_data_is_rejected()
+    {
+        var ex = Assert.Throws<ConvolutionArgumentException>(() => new double[6].ToTensor(2, 4));
+        Assert.Equal("shape", ex.ParamName);
+        Assert.Contains("[2, 4]", ex.Message, StringComparison.Ordinal);
+        ex = Assert.Throws<ConvolutionArgumentException>(() => new double[6].ToTensor(1L << 40, 1L << 40));
+        Assert.Equal("shape", ex.ParamName);
+        ex = Assert.Throws<ConvolutionArgumentException>(() => new double[6].ToTensor(-2, -3));
+        Assert.Contains("[-2, -3]", ex.Message, StringComparison.Ordinal);
+    }
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
 
