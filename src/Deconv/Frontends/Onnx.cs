@@ -93,7 +93,8 @@ public static class Onnx
             throw FrontEnd.Error(op, "group", $"Input channels {x[1]} is not divisible by group {group}");
         }
 
-        var outChannels = w[1] * group;
+        // An int first, so that the product with the group cannot wrap around.
+        var outChannels = (long)FrontEnd.ToInt(op, "W", w[1], "output channels per group") * group;
         CheckBias(op, biasLength, outChannels);
         var (strides, dilations, pads, mode) = CommonAttributes(op, rank, attributes);
         var outputPadding = FrontEnd.PerAxis(op, "output_padding", attributes.OutputPadding, rank, 0, mustBePositive: false);
@@ -163,7 +164,7 @@ public static class Onnx
         const string op = "Conv";
         ArgumentNullException.ThrowIfNull(attributes);
         var (x, w, rank, group) = CheckShapes(op, xShape, wShape, attributes);
-        if (w[1] * group != x[1])
+        if ((long)FrontEnd.ToInt(op, "W", w[1], "input channels per group") * group != x[1])
         {
             throw FrontEnd.Error(op, "W", $"channel mismatch: X {Shapes.Format(x)} has {x[1]} channels but W {Shapes.Format(w)} with group {group} expects {w[1] * group}");
         }
@@ -174,6 +175,14 @@ public static class Onnx
         }
 
         CheckBias(op, biasLength, w[0]);
+        foreach (var (values, name) in new[] { (attributes.OutputPadding, "output_padding"), (attributes.OutputShape, "output_shape") })
+        {
+            if (values is { Count: > 0 })
+            {
+                throw FrontEnd.Error(op, name, $"Unrecognized attribute: {name} = {FrontEnd.Format(values)} for operator Conv (only ConvTranspose has it)");
+            }
+        }
+
         var (strides, dilations, pads, mode) = CommonAttributes(op, rank, attributes);
         var axes = new AxisGeometry[rank];
         for (var a = 0; a < rank; a++)

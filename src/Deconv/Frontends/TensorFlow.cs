@@ -231,7 +231,8 @@ public static class TensorFlow
             }
 
             groups = inChannels;
-            outChannels = inChannels * filter[rank + 1];
+            // An int first, so that the product cannot wrap around.
+            outChannels = inChannels * FrontEnd.ToInt(op, "filter", filter[rank + 1], "channel multiplier");
         }
         else
         {

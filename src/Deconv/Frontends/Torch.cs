@@ -78,7 +78,8 @@ public static class Torch
             throw FrontEnd.Error(op, "groups", $"input channels {channels} must be divisible by groups {g}");
         }
 
-        var outChannels = weight[1] * g;
+        // An int first, so that the product with the groups cannot wrap around.
+        var outChannels = (long)FrontEnd.ToInt(op, "weight", weight[1], "output channels per group") * g;
         CheckBias(op, biasLength, outChannels);
         if (outputSize is not null)
         {
@@ -134,7 +135,7 @@ public static class Torch
         var d = FrontEnd.PerAxis(op, "dilation", dilation, rank, 1);
         var g = CheckGroups(op, groups);
         var channels = input[1];
-        if (weight[1] * g != channels)
+        if ((long)FrontEnd.ToInt(op, "weight", weight[1], "input channels per group") * g != channels)
         {
             throw FrontEnd.Error(op, "weight", $"Given groups={g}, weight of size {Shapes.Format(weight)}, expected input {Shapes.Format(input)} to have {weight[1] * g} channels, but got {channels} channels instead");
         }

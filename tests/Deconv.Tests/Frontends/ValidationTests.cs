@@ -157,6 +157,15 @@ public class ValidationTests
         ["onnx conv auto_pad unknown"] = (() => Onnx.Conv(Nchw, Wc, null, A with { AutoPad = "SAME" }), "auto_pad", "SAME"),
         ["onnx conv pads with auto_pad"] = (() => Onnx.Conv(Nchw, Wc, null, A with { AutoPad = "VALID", Pads = [0, 1, 0, 0] }), "pads", "VALID"),
         ["onnx group huge"] = (() => Onnx.ConvTranspose(Nchw, Wt, null, A with { Group = 1L << 33 }), "group", "8589934592"),
+        ["onnx conv output_padding"] = (() => Onnx.Conv(Nchw, Wc, null, A with { OutputPadding = [1, 1] }), "output_padding", "[1, 1]"),
+        ["onnx conv output_shape"] = (() => Onnx.Conv(Nchw, Wc, null, A with { OutputShape = [4, 4] }), "output_shape", "[4, 4]"),
+
+        // ---- geometry from shapes: channel counts whose product with the groups would wrap around
+        ["torch geometry channels per group"] = (() => Torch.TransposeGeometry("conv_transpose1d", 1, [1, 4, 3], [4, (1L << 62) + 1, 1], null, null, null, 4, null, null), "weight", "4611686018427387905"),
+        ["torch conv geometry channels per group"] = (() => Torch.ForwardGeometry("conv1d", 1, [1, 4, 3], [4, (1L << 62) + 1, 1], null, null, null, 4), "weight", "4611686018427387905"),
+        ["onnx geometry channels per group"] = (() => Onnx.ConvTransposeGeometry([1, 4, 3], [4, (1L << 62) + 1, 1], A with { Group = 4 }), "W", "4611686018427387905"),
+        ["onnx conv geometry channels per group"] = (() => Onnx.ConvGeometry([1, 4, 3], [4, (1L << 62) + 1, 1], A with { Group = 4 }), "W", "4611686018427387905"),
+        ["tf depthwise geometry multiplier"] = (() => TensorFlow.ForwardGeometry("depthwise_conv2d", 2, [1, 3, 3, 4], [1, 1, 4, (1L << 62) + 1], null, "VALID", "NHWC", null, depthwise: true), "filter", "4611686018427387905"),
         ["onnx conv bias"] = (() => Onnx.Conv(Nchw, Wc, Zeros(2)), "B", "2"),
         ["onnx conv strides zero"] = (() => Onnx.Conv(Nchw, Wc, null, A with { Strides = [0, 1] }), "strides", "0"),
         ["onnx conv kernel_shape"] = (() => Onnx.Conv(Nchw, Wc, null, A with { KernelShape = [2, 2] }), "kernel_shape", "[2, 2]"),
