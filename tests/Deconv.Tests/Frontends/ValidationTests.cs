@@ -51,7 +51,11 @@ public class ValidationTests
         ["tf padding string"] = (() => TensorFlow.Conv2DTranspose(X, F, [1, 6, 6, 1], null, "FULL"), "padding", "FULL"),
         ["tf data_format"] = (() => TensorFlow.Conv2DTranspose(X, F, [1, 6, 6, 1], null, "VALID", "NWHC"), "data_format", "NWHC"),
         ["tf data_format of another rank"] = (() => TensorFlow.Conv1DTranspose(Zeros(1, 4, 2), Zeros(3, 1, 2), [1, 6, 1], null, "VALID", "NHWC"), "data_format", "NHWC"),
-        ["tf backprop input sizes"] = (() => TensorFlow.Conv2DBackpropInput([1, 7, 6, 1], F, X, null, "VALID"), "output_shape", "7"),
+        ["tf backprop input sizes"] = (() => TensorFlow.Conv2DBackpropInput([1, 7, 6, 1], F, X, null, "VALID"), "input_sizes", "7"),
+        ["tf backprop input sizes batch"] = (() => TensorFlow.Conv2DBackpropInput([2, 6, 6, 1], F, X, null, "VALID"), "input_sizes", "2"),
+        ["tf backprop input filter rank"] = (() => TensorFlow.Conv2DBackpropInput([1, 6, 6, 1], Zeros(3, 3, 1), X, null, "VALID"), "filter", "[3, 3, 1]"),
+        ["tf backprop input out_backprop rank"] = (() => TensorFlow.Conv3DBackpropInputV2([1, 6, 6, 6, 1], Zeros(3, 3, 3, 1, 2), X, null, "VALID"), "out_backprop", "[1, 4, 4, 2]"),
+        ["tf backprop input filter depth"] = (() => TensorFlow.Conv2DBackpropInput([1, 6, 6, 1], Zeros(3, 3, 1, 3), X, null, "VALID"), "filter", "3"),
         ["tf 3d rank"] = (() => TensorFlow.Conv3DTranspose(X, Zeros(3, 3, 3, 1, 2), [1, 6, 6, 6, 1], null, "VALID"), "input", "[1, 4, 4, 2]"),
 
         // ---- TensorFlow forward
@@ -76,7 +80,9 @@ public class ValidationTests
         ["tf depthwise channels"] = (() => TensorFlow.DepthwiseConv2D(X, Zeros(3, 3, 3, 1), null, "VALID"), "filter", "3"),
         ["tf depthwise strides"] = (() => TensorFlow.DepthwiseConv2D(X, Zeros(3, 3, 2, 1), [1, 2], "VALID"), "strides", "[1, 2]"),
         ["tf backprop filter out_backprop"] = (() => TensorFlow.Conv2DBackpropFilter(X, [3, 3, 2, 1], Zeros(1, 3, 2, 1), null, "VALID"), "out_backprop", "[1, 3, 2, 1]"),
-        ["tf backprop filter sizes rank"] = (() => TensorFlow.Conv2DBackpropFilter(X, [3, 3, 2], Zeros(1, 2, 2, 1), null, "VALID"), "filters", "[3, 3, 2]"),
+        ["tf backprop filter sizes rank"] = (() => TensorFlow.Conv2DBackpropFilter(X, [3, 3, 2], Zeros(1, 2, 2, 1), null, "VALID"), "filter_sizes", "[3, 3, 2]"),
+        ["tf backprop filter sizes depth"] = (() => TensorFlow.Conv2DBackpropFilter(X, [3, 3, 3, 1], Zeros(1, 2, 2, 1), null, "VALID"), "filter_sizes", "3"),
+        ["tf depthwise filter rank"] = (() => TensorFlow.DepthwiseConv2D(X, Zeros(3, 3, 2), null, "VALID"), "filter", "[3, 3, 2]"),
 
         // ---- PyTorch transposed
         ["torch input rank"] = (() => Torch.ConvTranspose2d(Zeros(1, 1, 2, 4, 4), Wt), "input", "[1, 1, 2, 4, 4]"),
