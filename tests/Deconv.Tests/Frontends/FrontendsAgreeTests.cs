@@ -67,6 +67,12 @@ public class FrontendsAgreeTests
                 AssertEqual(g.OutputShape, withBias ? expected : expectedNoBias, shape, data, name);
             }
 
+            // Single precision through the same recipe: exact on small integers.
+            var single = Onnx.ConvTranspose(TestData.ToFloat(x).ToTensor(g.InputShape), TestData.ToFloat(w).ToTensor(g.WeightShape),
+                TestData.ToFloat(bias).ToTensor(g.OutputChannels), OnnxRecipe(g));
+            Assert.Equal(ScatterView.ConvTranspose<float>(g, TestData.ToFloat(x), TestData.ToFloat(w), TestData.ToFloat(bias)), single.ToArray());
+            Assert.Equal(expected, TestData.ToDouble(single.ToArray()));
+
             if (TfTransposeForm(g, x, w, random) is var (tfName, tfResult, channelsLast))
             {
                 Interlocked.Increment(ref counts[3]);
@@ -95,13 +101,8 @@ public class FrontendsAgreeTests
         var W = Tensor(w, g.WeightShape);
         var B = Tensor(bias, [g.OutputChannels]);
 
-        // The section 7 recipe: pads_begin = Pb; pads_end = Pe, or output_padding = -Pe when Pe < 0.
-        var recipe = common with
-        {
-            Pads = [.. axes.Select(a => (long)a.CropBegin), .. axes.Select(a => Math.Max(0, a.CropEnd))],
-            OutputPadding = [.. axes.Select(a => Math.Max(0, -a.CropEnd))],
-        };
-        yield return ($"ONNX pads {FrontEnd.Format(recipe.Pads)} output_padding {FrontEnd.Format(recipe.OutputPadding)}", Onnx.ConvTranspose(X, W, B, recipe));
+        var recipe = OnnxRecipe(g) with { KernelShape = common.KernelShape };
+        yield return ($"ONNX pads {FrontEnd.Format(recipe.Pads!)} output_padding {FrontEnd.Format(recipe.OutputPadding!)}", Onnx.ConvTranspose(X, W, B, recipe));
 
         // output_shape (ONNX Runtime): T = F - O, NOTSET/SAME_LOWER crop ceil(T/2) at the start, SAME_UPPER floor(T/2); T < 0 extends at the end.
         long[] outputShape = [.. axes.Select(a => (long)a.Output)];
@@ -138,6 +139,16 @@ public class FrontendsAgreeTests
             yield return ("ONNX VALID + output_padding", Onnx.ConvTranspose(X, W, B, common with { AutoPad = "VALID", OutputPadding = recipe.OutputPadding }));
         }
     }
+
+    /// <summary>The section 7 recipe: pads_begin = Pb; pads_end = Pe, or output_padding = -Pe when Pe &lt; 0.</summary>
+    private static OnnxConvAttributes OnnxRecipe(ConvGeometry g) => new()
+    {
+        Strides = [.. g.Axes.Select(a => (long)a.Stride)],
+        Dilations = [.. g.Axes.Select(a => (long)a.Dilation)],
+        Group = g.Groups,
+        Pads = [.. g.Axes.Select(a => (long)a.CropBegin), .. g.Axes.Select(a => Math.Max(0, a.CropEnd))],
+        OutputPadding = [.. g.Axes.Select(a => Math.Max(0, -a.CropEnd))],
+    };
 
     private static IEnumerable<(string Name, System.Numerics.Tensors.Tensor<double> Result, bool WithBias, bool Window)> TorchTransposeForms(
         ConvGeometry g, double[] x, double[] w, double[] bias, Random random)

@@ -14,7 +14,7 @@ public class AdjointTests
     private static void AssertClose(double expected, double actual, double scale)
     {
         // Both sides sum the same products in different orders: they differ by rounding only.
-        Assert.InRange(Math.Abs(expected - actual), 0, 1e-13 * (scale + 1));
+        Assert.InRange(Math.Abs(expected - actual), 0, 1e-12 * (scale + 1));
     }
 
     [Fact]
