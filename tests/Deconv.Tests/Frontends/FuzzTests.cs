@@ -56,9 +56,18 @@ public class FuzzTests
 
         public void Spoil(Random r)
         {
-            for (var n = r.Next(0, 4) - 1; n >= 0; n--) // no change in half of the cases
+            for (var n = r.Next(0, 4) - 1; n >= 0; n--) // no change in a quarter of the cases
             {
                 var key = Keys.ElementAt(r.Next(Count));
+                if (r.Next(2) == 0 && this[key] is long[] { Length: > 0 } values)
+                {
+                    // Off by one: the near misses where rules are most easily got wrong.
+                    long[] nudged = [.. values];
+                    nudged[r.Next(nudged.Length)] += r.Next(2) * 2 - 1;
+                    this[key] = key.StartsWith("shape", StringComparison.Ordinal) ? [.. nudged.Select(v => Math.Max(0, v))] : nudged;
+                    continue;
+                }
+
                 this[key] = key[..key.IndexOf('.', StringComparison.Ordinal)] switch
                 {
                     "shape" => GarbageShape(r),
@@ -215,6 +224,10 @@ public class FuzzTests
                     _ => padding.Pairs!.Count == rank ? padding.Pairs[a][0] : padding.Pairs![dim][0],
                 };
                 Assert.Equal(expectedCrop, axis.CropBegin);
+                // Accepted only when TF's forward size of the output is the input size (GetWindowedOutputSizeVerbose).
+                var (t, b) = padding.Kind == "EXPLICIT" ? (padding.Pairs!.Count == rank ? (padding.Pairs[a][0], padding.Pairs[a][1]) : (padding.Pairs[dim][0], padding.Pairs[dim][1])) : (0L, 0L);
+                var forwardSize = padding.Kind == "SAME" ? (axis.Output + axis.Stride - 1) / axis.Stride : (axis.Output + t + b - axis.EffectiveKernel + axis.Stride) / axis.Stride;
+                Assert.True(forwardSize == axis.Input, $"accepted an output size TF rejects: {axis}: {p}");
             }
         });
     }
@@ -398,12 +411,17 @@ public class FuzzTests
                     if (outputSize is not null)
                     {
                         Assert.Equal(outputSize[outputSize.Length - rank + a], axis.Output);
+                        // The output_size range uses the stride only.
+                        Assert.InRange(axis.Output - (axis.FullLength - 2 * padding), 0, axis.Stride - 1);
                     }
                     else
                     {
                         var op = p.List("output_padding") is { Length: > 0 } ops ? ops[ops.Length == 1 ? 0 : a] : 0;
                         Assert.Equal(axis.FullLength - 2 * padding + op, axis.Output);
+                        Assert.InRange(op, 0, Math.Max(axis.Stride, axis.Dilation) - 1);
                     }
+
+                    Assert.True(axis.Output >= 1 && axis.Input >= 1, $"accepted an empty axis: {axis}: {p}");
                 }
             }
             else
@@ -498,6 +516,8 @@ public class FuzzTests
                 {
                     var axis = g.Axes[a];
                     var op = attributes.OutputPadding is { Count: > 0 } ops ? ops[a] : 0;
+                    Assert.InRange(op, 0, Math.Max(axis.Stride, axis.Dilation) - 1);
+                    Assert.True(axis.Input >= 1 && axis.Output >= 1, $"accepted an empty axis: {axis}: {p}");
                     var extended = axis.FullLength + op;
                     if (attributes.OutputShape is { Count: > 0 } shape || attributes.AutoPad is "SAME_UPPER" or "SAME_LOWER")
                     {
