@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CsCheck;
 using Deconv.Reference;
 using static Deconv.Tests.Frontends.FrontEndCalls;
@@ -38,7 +39,7 @@ public class FrontendsAgreeTests
     [Fact]
     public void Transposed_convolutions_agree_across_frameworks_on_random_geometries()
     {
-        var counts = new int[8];
+        var counts = new int[4]; // ONNX forms, PyTorch direct, PyTorch sliced, TF
         Gen.Select(CanonicalGeometry(TransposeAxis), Gen.Int).Sample((g, seed) =>
         {
             var random = new Random(seed);
@@ -82,10 +83,10 @@ public class FrontendsAgreeTests
         }, iter: 1500);
 
         // Every framework's translation was exercised, not skipped.
-        Assert.All(counts.Take(4), c => Assert.True(c > 100, $"counts {string.Join(", ", counts)}"));
+        Assert.All(counts, c => Assert.True(c > 100, $"counts {string.Join(", ", counts)}"));
     }
 
-    private static IEnumerable<(string Name, System.Numerics.Tensors.Tensor<double> Result)> OnnxTransposeForms(
+    private static IEnumerable<(string Name, Tensor<double> Result)> OnnxTransposeForms(
         ConvGeometry g, double[] x, double[] w, double[] bias, Random random)
     {
         var axes = g.Axes;
@@ -150,7 +151,7 @@ public class FrontendsAgreeTests
         OutputPadding = [.. g.Axes.Select(a => Math.Max(0, -a.CropEnd))],
     };
 
-    private static IEnumerable<(string Name, System.Numerics.Tensors.Tensor<double> Result, bool WithBias, bool Window)> TorchTransposeForms(
+    private static IEnumerable<(string Name, Tensor<double> Result, bool WithBias, bool Window)> TorchTransposeForms(
         ConvGeometry g, double[] x, double[] w, double[] bias, Random random)
     {
         var axes = g.Axes;
@@ -185,7 +186,7 @@ public class FrontendsAgreeTests
     }
 
     /// <summary>An unbatched PyTorch result <c>(M, L...)</c> must be the batched result without its batch axis.</summary>
-    private static System.Numerics.Tensors.Tensor<double> Batch(System.Numerics.Tensors.Tensor<double> result, bool unbatched)
+    private static Tensor<double> Batch(Tensor<double> result, bool unbatched)
     {
         if (!unbatched)
         {
@@ -196,7 +197,7 @@ public class FrontendsAgreeTests
         return Tensor(data, [1, .. shape]);
     }
 
-    private static (string Name, System.Numerics.Tensors.Tensor<double> Result, bool ChannelsLast)? TfTransposeForm(ConvGeometry g, double[] x, double[] w, Random random)
+    private static (string Name, Tensor<double> Result, bool ChannelsLast)? TfTransposeForm(ConvGeometry g, double[] x, double[] w, Random random)
     {
         var axes = g.Axes;
         var rank = g.Rank;
@@ -288,7 +289,7 @@ public class FrontendsAgreeTests
     [Fact]
     public void Forward_convolutions_agree_across_frameworks_on_random_geometries()
     {
-        var counts = new int[6];
+        var counts = new int[5]; // ONNX, PyTorch, TF conv, TF filter gradient, TF depthwise
         var geometries = Gen.Bool.SelectMany(shared => Gen.Int[1, 4].SelectMany(s0 =>
             CanonicalGeometry(max => ForwardAxis(max, shared ? Gen.Const(s0) : Gen.Int[1, 4]))));
         Gen.Select(geometries, Gen.Int).Sample((g, seed) =>
@@ -405,12 +406,12 @@ public class FrontendsAgreeTests
             }
         }, iter: 1500, threads: 1);
 
-        Assert.All(counts.Take(5), c => Assert.True(c > 50, $"counts {string.Join(", ", counts)}"));
+        Assert.All(counts, c => Assert.True(c > 50, $"counts {string.Join(", ", counts)}"));
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private static void AssertResult(long[] expectedShape, double[] expected, System.Numerics.Tensors.Tensor<double> result, string what)
+    private static void AssertResult(long[] expectedShape, double[] expected, Tensor<double> result, string what)
     {
         var (data, shape) = Flat(result);
         AssertEqual(expectedShape, expected, shape, data, what);
