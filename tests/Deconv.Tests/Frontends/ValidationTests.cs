@@ -196,6 +196,20 @@ public class ValidationTests
     }
 
     [Fact]
+    public void Missing_arguments_are_ArgumentNullExceptions()
+    {
+        Assert.Throws<ArgumentNullException>(() => TorchPadding.Of(null!));
+        Assert.Throws<ArgumentNullException>(() => TfPadding.Explicit(null!));
+        Assert.Throws<ArgumentNullException>(() => TfPadding.Explicit([0, 0], null!));
+        Assert.Throws<ArgumentNullException>(() => Onnx.ConvTranspose(null!, Wt, null));
+        Assert.Throws<ArgumentNullException>(() => Torch.Conv2d(Nchw, null!));
+        Assert.Throws<ArgumentNullException>(() => TensorFlow.Conv2DTranspose(X, F, null!, null, "VALID"));
+        Assert.Throws<ArgumentNullException>(() => new ConvGeometry(1, 1, 1, 1, null!));
+        var padding = Assert.Throws<ConvolutionArgumentException>(() => TfPadding.Parse(null!));
+        Assert.Equal("padding", padding.ParamName);
+    }
+
+    [Fact]
     public void A_tensor_shape_that_does_not_match_the_data_is_rejected()
     {
         var ex = Assert.Throws<ConvolutionArgumentException>(() => new double[6].ToTensor(2, 4));

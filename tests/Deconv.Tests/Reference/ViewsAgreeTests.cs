@@ -109,6 +109,19 @@ public class ViewsAgreeTests
     }
 
     [Fact]
+    public void The_matrix_view_refuses_a_matrix_over_its_limit_before_allocating_it()
+    {
+        // 64 x 64 input, 128 x 128 output: 4096 x 16384 = 2^26 entries > 2^24.
+        var axis = new AxisGeometry(64, 2, 2, 1, 0, 128);
+        var g = new ConvGeometry(1, 1, 1, 1, [axis, axis]);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<ConvolutionArgumentException>(() => MatrixView.ConvolutionMatrix<double>(g, new double[4]));
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1 << 20);
+        Assert.Equal("geometry", ex.ParamName);
+        Assert.Contains("4096 x 16384", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_views_reject_data_of_the_wrong_length()
     {
         var g = new ConvGeometry(1, 2, 2, 1, [new AxisGeometry(3, 2, 1, 1, 0, 4)]);
