@@ -89,6 +89,30 @@ internal static class FrontEnd
         return result;
     }
 
+    /// <summary>
+    /// A result shape must fit an array. Checked with the framework's parameter name before the geometry is built
+    /// (the geometry's own check can only name its generic "output").
+    /// </summary>
+    public static void ElementCount(string op, string param, IEnumerable<long> shape)
+    {
+        long[] lengths = [.. shape];
+        var count = Shapes.TryProduct(lengths);
+        if (count is null || count > Array.MaxLength)
+        {
+            throw Error(op, param, $"the result shape {Shapes.Format(lengths)} has more than {Array.MaxLength} elements");
+        }
+    }
+
+    /// <summary>The dilated kernel <c>dilation*(kernel-1) + 1</c> must fit an int; named after the framework's dilation parameter.</summary>
+    public static void DilatedKernel(string op, string param, int kernel, int dilation, int axis)
+    {
+        var extent = (long)dilation * (kernel - 1) + 1;
+        if (extent > int.MaxValue)
+        {
+            throw Error(op, param, $"the dilated kernel of spatial axis {axis}, {param} {dilation} * (kernel {kernel} - 1) + 1 = {extent}, exceeds {int.MaxValue}");
+        }
+    }
+
     public static string Format(IEnumerable<long> values) => "[" + string.Join(", ", values) + "]";
 
     public static string Format(IEnumerable<int> values) => "[" + string.Join(", ", values) + "]";

@@ -61,7 +61,7 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        var geometry = ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength(b));
+        var geometry = ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength("ConvTranspose", b));
         var y = ConvOps.Transpose<T>(geometry, FrontEnd.Flatten(x), FrontEnd.Flatten(w), b is null ? [] : FrontEnd.Flatten(b));
         return FrontEnd.Wrap(y, geometry.OutputShape);
     }
@@ -72,7 +72,7 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        var geometry = ConvGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength(b));
+        var geometry = ConvGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength("Conv", b));
         var y = ConvOps.Forward<T>(geometry, FrontEnd.Flatten(x), FrontEnd.Flatten(w), b is null ? [] : FrontEnd.Flatten(b));
         return FrontEnd.Wrap(y, geometry.InputShape);
     }
@@ -93,7 +93,8 @@ public static class Onnx
             throw FrontEnd.Error(op, "group", $"Input channels {x[1]} is not divisible by group {group}");
         }
 
-        var outChannels = w[1] * group;
+        // An int first, so that the product with the group cannot wrap around.
+        var outChannels = (long)FrontEnd.ToInt(op, "W", w[1], "output channels per group") * group;
         CheckBias(op, biasLength, outChannels);
         var (strides, dilations, pads, mode) = CommonAttributes(op, rank, attributes);
         var outputPadding = FrontEnd.PerAxis(op, "output_padding", attributes.OutputPadding, rank, 0, mustBePositive: false);
@@ -123,6 +124,7 @@ public static class Onnx
 
             var i = FrontEnd.ToInt(op, "X", x[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "W", w[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilations[a], a);
             if (i < 1)
             {
                 throw FrontEnd.Error(op, "X", $"input size of spatial axis {a} is {i} but must be positive");
@@ -151,6 +153,7 @@ public static class Onnx
             axes[a] = new AxisGeometry(i, k, strides[a], dilations[a], FrontEnd.ToInt(op, "pads", cropBegin, "crop"), FrontEnd.ToInt(op, "output_shape", length, "output size"));
         }
 
+        FrontEnd.ElementCount(op, "output_shape", [x[0], outChannels, .. axes.Select(a => (long)a.Output)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "X", x[0], "batch"), FrontEnd.ToInt(op, "X", x[1], "channels"),
             FrontEnd.ToInt(op, "W", outChannels, "output channels"), group, axes, DataLayout.ChannelsFirst, op);
     }
@@ -161,7 +164,7 @@ public static class Onnx
         const string op = "Conv";
         ArgumentNullException.ThrowIfNull(attributes);
         var (x, w, rank, group) = CheckShapes(op, xShape, wShape, attributes);
-        if (w[1] * group != x[1])
+        if ((long)FrontEnd.ToInt(op, "W", w[1], "input channels per group") * group != x[1])
         {
             throw FrontEnd.Error(op, "W", $"channel mismatch: X {Shapes.Format(x)} has {x[1]} channels but W {Shapes.Format(w)} with group {group} expects {w[1] * group}");
         }
@@ -172,12 +175,21 @@ public static class Onnx
         }
 
         CheckBias(op, biasLength, w[0]);
+        foreach (var (values, name) in new[] { (attributes.OutputPadding, "output_padding"), (attributes.OutputShape, "output_shape") })
+        {
+            if (values is { Count: > 0 })
+            {
+                throw FrontEnd.Error(op, name, $"Unrecognized attribute: {name} = {FrontEnd.Format(values)} for operator Conv (only ConvTranspose has it)");
+            }
+        }
+
         var (strides, dilations, pads, mode) = CommonAttributes(op, rank, attributes);
         var axes = new AxisGeometry[rank];
         for (var a = 0; a < rank; a++)
         {
             var length = FrontEnd.ToInt(op, "X", x[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "W", w[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilations[a], a);
             var ek = (long)dilations[a] * (k - 1) + 1;
             long size, begin;
             switch (mode)
@@ -199,9 +211,10 @@ public static class Onnx
                     break;
             }
 
-            axes[a] = new AxisGeometry((int)size, k, strides[a], dilations[a], (int)begin, length);
+            axes[a] = new AxisGeometry(FrontEnd.ToInt(op, "pads", size, "output size"), k, strides[a], dilations[a], FrontEnd.ToInt(op, "dilations", begin, "padding at the start"), length);
         }
 
+        FrontEnd.ElementCount(op, "pads", [x[0], w[0], .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "X", x[0], "batch"), FrontEnd.ToInt(op, "W", w[0], "output channels"),
             FrontEnd.ToInt(op, "X", x[1], "channels"), group, axes, DataLayout.ChannelsFirst, op);
     }
@@ -294,7 +307,7 @@ public static class Onnx
         }
     }
 
-    private static int BiasLength<T>(Tensor<T>? b) => b is null ? -1
-        : b.Rank != 1 ? throw FrontEnd.Error("Conv", "B", $"bias B must be 1-D, but got shape {Shapes.Format(FrontEnd.ShapeOf(b))}")
+    private static int BiasLength<T>(string op, Tensor<T>? b) => b is null ? -1
+        : b.Rank != 1 ? throw FrontEnd.Error(op, "B", $"bias B must be 1-D, but got shape {Shapes.Format(FrontEnd.ShapeOf(b))}")
         : (int)b.FlattenedLength;
 }

@@ -97,28 +97,29 @@ public static partial class TensorFlow
         ArgumentNullException.ThrowIfNull(filterShape);
         ArgumentNullException.ThrowIfNull(outputShape);
         ArgumentNullException.ThrowIfNull(padding);
+        var (inputName, filterName, outputName) = TransposeParamNames(op);
         var layout = ParseFormat(op, rank, dataFormat);
         var channelAxis = layout == DataLayout.ChannelsLast ? rank + 1 : 1;
         var hint = LayoutName(rank, layout);
         long[] input = [.. inputShape];
         long[] filter = [.. filterShape];
-        FrontEnd.Rank(op, "input", input, rank + 2, hint);
-        FrontEnd.Rank(op, "filters", filter, rank + 2, "[k..., out_channels, in_channels]");
+        FrontEnd.Rank(op, inputName, input, rank + 2, hint);
+        FrontEnd.Rank(op, filterName, filter, rank + 2, "[k..., out_channels, in_channels]");
         if (outputShape.Count != rank + 2 && outputShape.Count != rank)
         {
-            throw FrontEnd.Error(op, "output_shape", $"output_shape {FrontEnd.Format(outputShape)} must contain {rank + 2} values ({hint}) or {rank} spatial values, but got {outputShape.Count}");
+            throw FrontEnd.Error(op, outputName, $"{outputName} {FrontEnd.Format(outputShape)} must contain {rank + 2} values ({hint}) or {rank} spatial values, but got {outputShape.Count}");
         }
 
         if (outputShape.Any(v => v < 0))
         {
-            throw FrontEnd.Error(op, "output_shape", $"elements of output_shape must be >= 0, but got {FrontEnd.Format(outputShape)}");
+            throw FrontEnd.Error(op, outputName, $"elements of {outputName} must be >= 0, but got {FrontEnd.Format(outputShape)}");
         }
 
         var stride = FrontEnd.PerAxis(op, "strides", strides, rank, 1, channelAxis, withBatchAndChannel: true);
         var dilation = FrontEnd.PerAxis(op, "dilations", dilations, rank, 1, channelAxis, withBatchAndChannel: true);
         if (filter.Any(v => v < 0) || input.Any(v => v < 0))
         {
-            throw FrontEnd.Error(op, "input", $"shapes must not have negative dimensions: input {Shapes.Format(input)}, filters {Shapes.Format(filter)}");
+            throw FrontEnd.Error(op, inputName, $"shapes must not have negative dimensions: {inputName} {Shapes.Format(input)}, {filterName} {Shapes.Format(filter)}");
         }
 
         var filterOut = filter[rank];
@@ -130,28 +131,28 @@ public static partial class TensorFlow
         var outChannels = output[channelAxis];
         if (output[0] != batch)
         {
-            throw FrontEnd.Error(op, "output_shape", $"input and out_backprop must have the same batch size: output_shape batch {output[0]}, input batch {batch}");
+            throw FrontEnd.Error(op, outputName, $"input and out_backprop must have the same batch size: {outputName} batch {output[0]}, input batch {batch}");
         }
 
         if (filterOut <= 0)
         {
-            throw FrontEnd.Error(op, "filters", $"filter depth must be strictly greater than zero, but filters {Shapes.Format(filter)} has {filterOut} output channels");
+            throw FrontEnd.Error(op, filterName, $"filter depth must be strictly greater than zero, but {filterName} {Shapes.Format(filter)} has {filterOut} output channels");
         }
 
         if (outChannels % filterOut != 0)
         {
-            throw FrontEnd.Error(op, "output_shape", $"output depth {outChannels} (output_shape {Shapes.Format(output)}) must be evenly divisible by filter depth {filterOut} (filters {Shapes.Format(filter)})");
+            throw FrontEnd.Error(op, outputName, $"output depth {outChannels} ({outputName} {Shapes.Format(output)}) must be evenly divisible by filter depth {filterOut} ({filterName} {Shapes.Format(filter)})");
         }
 
         if (inChannels != filterIn)
         {
-            throw FrontEnd.Error(op, "filters", $"depth of input ({inChannels}) must match the input depth of filters ({filterIn}): input {Shapes.Format(input)}, filters {Shapes.Format(filter)} [k..., out, in]");
+            throw FrontEnd.Error(op, filterName, $"depth of input ({inChannels}) must match the input depth of {filterName} ({filterIn}): {inputName} {Shapes.Format(input)}, {filterName} {Shapes.Format(filter)} [k..., out, in]");
         }
 
         var groups = outChannels / filterOut;
         if (groups > 1 && inChannels % groups != 0)
         {
-            throw FrontEnd.Error(op, "filters", $"input depth {inChannels} must be divisible by the number of groups {groups} (output depth {outChannels} / filter depth {filterOut})");
+            throw FrontEnd.Error(op, filterName, $"input depth {inChannels} must be divisible by the number of groups {groups} (output depth {outChannels} / filter depth {filterOut})");
         }
 
         var axes = new AxisGeometry[rank];
@@ -159,31 +160,40 @@ public static partial class TensorFlow
         for (var a = 0; a < rank; a++)
         {
             var dim = layout == DataLayout.ChannelsLast ? a + 1 : a + 2;
-            var i = FrontEnd.ToInt(op, "input", input[dim], "input size");
-            var k = FrontEnd.ToInt(op, "filters", filter[a], "kernel size");
-            var o = FrontEnd.ToInt(op, "output_shape", output[dim], "output size");
+            var i = FrontEnd.ToInt(op, inputName, input[dim], "input size");
+            var k = FrontEnd.ToInt(op, filterName, filter[a], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilation[a], a);
+            var o = FrontEnd.ToInt(op, outputName, output[dim], "output size");
             var ek = (long)dilation[a] * (k - 1) + 1;
             var (before, after) = explicitPairs?[a] ?? (0, 0);
-            var computed = ForwardSize(op, padding.Kind, o, ek, stride[a], before, after, "output_shape");
+            var computed = ForwardSize(op, padding.Kind, o, ek, stride[a], before, after, outputName);
             if (computed != i)
             {
                 var valid = TransposeValidSizes(i, k, stride[a], dilation[a], padding.Kind, before + after);
-                throw FrontEnd.Error(op, "output_shape",
+                throw FrontEnd.Error(op, outputName,
                     $"Size of out_backprop doesn't match computed: actual = {i}, computed = {computed} spatial_dim: {dim} input: {o} filter: {k} output: {i} stride: {stride[a]} dilation: {dilation[a]}. " +
-                    $"output_shape[{dim}] = {o} is not a valid output size for input size {i} with {padding} padding; valid sizes: {FormatRange(valid)}");
+                    $"{outputName}[{dim}] = {o} is not a valid output size for input size {i} with {padding} padding; valid sizes: {FormatRange(valid)}");
             }
 
             var cropBegin = padding.Kind switch
             {
                 "VALID" => 0,
-                "SAME" => (int)(Math.Max(0, (long)(i - 1) * stride[a] + ek - o) / 2),
+                "SAME" => FrontEnd.ToInt(op, "dilations", Math.Max(0, (long)(i - 1) * stride[a] + ek - o) / 2, "SAME crop"),
                 _ => before,
             };
             axes[a] = new AxisGeometry(i, k, stride[a], dilation[a], cropBegin, o);
         }
 
+        FrontEnd.ElementCount(op, outputName, output);
         return new ConvGeometry(CheckedInt(op, batch), CheckedInt(op, inChannels), CheckedInt(op, outChannels), (int)groups, axes, layout, op);
     }
+
+    /// <summary>
+    /// The names of the data, filter and size arguments: <c>conv*_transpose(input, filters, output_shape)</c>, but
+    /// <c>Conv*DBackpropInput(input_sizes, filter, out_backprop)</c>.
+    /// </summary>
+    private static (string Input, string Filter, string Output) TransposeParamNames(string op) =>
+        op.Contains("BackpropInput", StringComparison.Ordinal) ? ("out_backprop", "filter", "input_sizes") : ("input", "filters", "output_shape");
 
     /// <summary>
     /// The canonical geometry of a TensorFlow forward convolution (<c>conv1d/2d/3d</c>, <c>depthwise_conv2d</c>):
@@ -195,23 +205,25 @@ public static partial class TensorFlow
         ArgumentNullException.ThrowIfNull(inputShape);
         ArgumentNullException.ThrowIfNull(filterShape);
         ArgumentNullException.ThrowIfNull(padding);
+        // tf.nn.conv*d(input, filters), depthwise_conv2d(input, filter), Conv*DBackpropFilter(input, filter_sizes, out_backprop).
+        var filterName = op.Contains("BackpropFilter", StringComparison.Ordinal) ? "filter_sizes" : depthwise ? "filter" : "filters";
         var layout = ParseFormat(op, rank, dataFormat);
         var channelAxis = layout == DataLayout.ChannelsLast ? rank + 1 : 1;
         long[] input = [.. inputShape];
         long[] filter = [.. filterShape];
         FrontEnd.Rank(op, "input", input, rank + 2, LayoutName(rank, layout));
-        FrontEnd.Rank(op, "filters", filter, rank + 2, depthwise ? "[kh, kw, channels, multiplier]" : "[k..., in_channels, out_channels]");
+        FrontEnd.Rank(op, filterName, filter, rank + 2, depthwise ? "[kh, kw, channels, multiplier]" : "[k..., in_channels, out_channels]");
         if (input.Any(v => v < 0) || filter.Any(v => v < 0))
         {
-            throw FrontEnd.Error(op, "input", $"shapes must not have negative dimensions: input {Shapes.Format(input)}, filters {Shapes.Format(filter)}");
+            throw FrontEnd.Error(op, "input", $"shapes must not have negative dimensions: input {Shapes.Format(input)}, {filterName} {Shapes.Format(filter)}");
         }
 
         var stride = FrontEnd.PerAxis(op, "strides", strides, rank, 1, channelAxis, withBatchAndChannel: true);
         // The TF2 depthwise API takes dilations as [dh, dw]; the other ops also accept n+2 values.
         var dilation = FrontEnd.PerAxis(op, "dilations", dilations, rank, 1, channelAxis, withBatchAndChannel: true);
-        if (Shapes.Product(filter) == 0)
+        if (filter.Any(v => v == 0))
         {
-            throw FrontEnd.Error(op, "filters", $"filters {Shapes.Format(filter)} has no elements");
+            throw FrontEnd.Error(op, filterName, $"{filterName} {Shapes.Format(filter)} has no elements");
         }
 
         var inChannels = input[channelAxis];
@@ -229,20 +241,22 @@ public static partial class TensorFlow
             }
 
             groups = inChannels;
-            outChannels = inChannels * filter[rank + 1];
+            // An int first, so that the product cannot wrap around.
+            outChannels = inChannels * FrontEnd.ToInt(op, "filter", filter[rank + 1], "channel multiplier");
         }
         else
         {
-            if (inChannels % filter[rank] != 0)
+            // Depth 0 would make 0 groups (and a division by zero below).
+            if (inChannels == 0 || inChannels % filter[rank] != 0)
             {
-                throw FrontEnd.Error(op, "filters", $"depth of input ({inChannels}) must be a multiple of the input depth of filters ({filter[rank]}): input {Shapes.Format(input)}, filters {Shapes.Format(filter)} [k..., in, out]");
+                throw FrontEnd.Error(op, filterName, $"depth of input ({inChannels}) must be a multiple of the input depth of {filterName} ({filter[rank]}): input {Shapes.Format(input)}, {filterName} {Shapes.Format(filter)} [k..., in, out]");
             }
 
             groups = inChannels / filter[rank];
             outChannels = filter[rank + 1];
             if (outChannels % groups != 0)
             {
-                throw FrontEnd.Error(op, "filters", $"output depth {outChannels} must be evenly divisible by the number of groups {groups}");
+                throw FrontEnd.Error(op, filterName, $"output depth {outChannels} must be evenly divisible by the number of groups {groups}");
             }
         }
 
@@ -252,19 +266,21 @@ public static partial class TensorFlow
         {
             var dim = layout == DataLayout.ChannelsLast ? a + 1 : a + 2;
             var length = FrontEnd.ToInt(op, "input", input[dim], "input size");
-            var k = FrontEnd.ToInt(op, "filters", filter[a], "kernel size");
+            var k = FrontEnd.ToInt(op, filterName, filter[a], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilations", k, dilation[a], a);
             var ek = (long)dilation[a] * (k - 1) + 1;
             var (before, after) = explicitPairs?[a] ?? (0, 0);
-            var size = (int)ForwardSize(op, padding.Kind, length, ek, stride[a], before, after, "input");
+            var size = FrontEnd.ToInt(op, "padding", ForwardSize(op, padding.Kind, length, ek, stride[a], before, after, "input"), "output size");
             var cropBegin = padding.Kind switch
             {
                 "VALID" => 0,
-                "SAME" => (int)(Math.Max(0, (long)(size - 1) * stride[a] + ek - length) / 2),
+                "SAME" => FrontEnd.ToInt(op, "dilations", Math.Max(0, (long)(size - 1) * stride[a] + ek - length) / 2, "SAME padding"),
                 _ => before,
             };
             axes[a] = new AxisGeometry(size, k, stride[a], dilation[a], cropBegin, length);
         }
 
+        FrontEnd.ElementCount(op, "padding", [input[0], outChannels, .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(CheckedInt(op, input[0]), CheckedInt(op, outChannels), CheckedInt(op, inChannels), (int)groups, axes, layout, op);
     }
 
@@ -340,6 +356,7 @@ public static partial class TensorFlow
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(filterSizes);
         ArgumentNullException.ThrowIfNull(outBackprop);
+        FrontEnd.ElementCount(op, "filter_sizes", filterSizes);
         var geometry = ForwardGeometry(op, rank, FrontEnd.ShapeOf(input), filterSizes, strides, padding, dataFormat, dilations);
         var gradShape = FrontEnd.ShapeOf(outBackprop);
         if (!gradShape.SequenceEqual(geometry.InputShape))

@@ -78,7 +78,8 @@ public static class Torch
             throw FrontEnd.Error(op, "groups", $"input channels {channels} must be divisible by groups {g}");
         }
 
-        var outChannels = weight[1] * g;
+        // An int first, so that the product with the groups cannot wrap around.
+        var outChannels = (long)FrontEnd.ToInt(op, "weight", weight[1], "output channels per group") * g;
         CheckBias(op, biasLength, outChannels);
         if (outputSize is not null)
         {
@@ -107,6 +108,7 @@ public static class Torch
 
             var i = FrontEnd.ToInt(op, "input", input[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "weight", weight[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilation", k, d[a], a);
             var outLength = (long)s[a] * (i - 1) - 2L * p[a] + (long)d[a] * (k - 1) + op_[a] + 1;
             if (outLength < 1 || i < 1)
             {
@@ -116,6 +118,7 @@ public static class Torch
             axes[a] = new AxisGeometry(i, k, s[a], d[a], p[a], FrontEnd.ToInt(op, "output_size", outLength, "output size"));
         }
 
+        FrontEnd.ElementCount(op, "output_size", [input[0], outChannels, .. axes.Select(a => (long)a.Output)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "input", input[0], "batch"), FrontEnd.ToInt(op, "input", channels, "channels"),
             FrontEnd.ToInt(op, "weight", outChannels, "output channels"), g, axes, DataLayout.ChannelsFirst, op);
     }
@@ -132,7 +135,7 @@ public static class Torch
         var d = FrontEnd.PerAxis(op, "dilation", dilation, rank, 1);
         var g = CheckGroups(op, groups);
         var channels = input[1];
-        if (weight[1] * g != channels)
+        if ((long)FrontEnd.ToInt(op, "weight", weight[1], "input channels per group") * g != channels)
         {
             throw FrontEnd.Error(op, "weight", $"Given groups={g}, weight of size {Shapes.Format(weight)}, expected input {Shapes.Format(input)} to have {weight[1] * g} channels, but got {channels} channels instead");
         }
@@ -155,10 +158,11 @@ public static class Torch
         {
             var length = FrontEnd.ToInt(op, "input", input[a + 2], "input size");
             var k = FrontEnd.ToInt(op, "weight", weight[a + 2], "kernel size");
+            FrontEnd.DilatedKernel(op, "dilation", k, d[a], a);
             var ek = (long)d[a] * (k - 1) + 1;
             var (begin, end) = padding.Mode switch
             {
-                "same" => ((int)((ek - 1) / 2), (int)(ek - 1 - (ek - 1) / 2)),
+                "same" => (FrontEnd.ToInt(op, "dilation", (ek - 1) / 2, "same padding"), FrontEnd.ToInt(op, "dilation", ek - 1 - (ek - 1) / 2, "same padding")),
                 "valid" => (0, 0),
                 _ => (p[a], p[a]),
             };
@@ -169,9 +173,10 @@ public static class Torch
             }
 
             var size = (padded - ek) / s[a] + 1;
-            axes[a] = new AxisGeometry((int)size, k, s[a], d[a], begin, length);
+            axes[a] = new AxisGeometry(FrontEnd.ToInt(op, "padding", size, "output size"), k, s[a], d[a], begin, length);
         }
 
+        FrontEnd.ElementCount(op, "padding", [input[0], weight[0], .. axes.Select(a => (long)a.Input)]);
         return new ConvGeometry(FrontEnd.ToInt(op, "input", input[0], "batch"), FrontEnd.ToInt(op, "weight", weight[0], "output channels"),
             FrontEnd.ToInt(op, "input", channels, "channels"), g, axes, DataLayout.ChannelsFirst, op);
     }

@@ -16,7 +16,11 @@ public sealed class TorchPadding
     public IReadOnlyList<long>? Values { get; }
 
     /// <summary>Explicit padding.</summary>
-    public static TorchPadding Of(params long[] values) => new(null, values);
+    public static TorchPadding Of(params long[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return new(null, [.. values]);
+    }
 
     /// <summary>Parses <c>"same"</c> or <c>"valid"</c>.</summary>
     public static TorchPadding Parse(string mode) => mode switch
