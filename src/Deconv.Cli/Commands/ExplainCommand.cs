@@ -11,6 +11,8 @@ internal static class ExplainCommand
     public static Command Create(TextWriter? stdout = null)
     {
         var operation = new OperationOptions("--framework");
+        var batch = new Option<int>("--batch") { Description = "Batch size N (the other batch items are computed; one is shown).", DefaultValueFactory = _ => 1 };
+        var pickBatch = new Option<int>("--pick-batch") { Description = "The batch item shown (default 0).", DefaultValueFactory = _ => 0 };
         var pair = new Option<string?>("--pair") { Description = "The input channel and output channel shown, e.g. 1,0 (default 0,0); the other channels are summarised." };
         var values = new Option<string>("--values") { Description = "ones, or range (x and w = 1, 2, 3, ...: makes the kernel flip visible).", DefaultValueFactory = _ => "ones" };
         values.AcceptOnlyFromAmong("ones", "range");
@@ -23,7 +25,7 @@ internal static class ExplainCommand
             "Show a transposed convolution step by step: geometry, gather view (zero insertion, padding, flipped kernel), scatter view, " +
             "matrix view, phase view, gradient view, the result and a check that all agree. Default: tf conv2d_transpose of a 3x3 all-ones input " +
             "with a 2x2 all-ones kernel, VALID, stride 1. Try --values range to see the kernel flip.");
-        foreach (var option in operation.All.Concat(new Option[] { pair, values, bias, at, format, output }))
+        foreach (var option in operation.All.Concat(new Option[] { batch, pickBatch, pair, values, bias, at, format, output }))
         {
             command.Options.Add(option);
         }
@@ -32,6 +34,8 @@ internal static class ExplainCommand
         {
             var request = operation.Read(parse) with
             {
+                Batch = parse.GetValue(batch),
+                ShowBatch = parse.GetValue(pickBatch),
                 Pair = ExplainRequest.ParseInts(parse.GetValue(pair), "--pair"),
                 Values = parse.GetValue(values)!,
                 Bias = parse.GetValue(bias),
@@ -104,11 +108,11 @@ internal static class ExplainCommand
         var (x, w, bias) = request.Data(geometry);
         try
         {
-            return (Explanation.Create(geometry, x, w, bias, 0, channels[0], channels[1], rule), call);
+            return (Explanation.Create(geometry, x, w, bias, request.ShowBatch, channels[0], channels[1], rule), call);
         }
-        catch (ConvolutionArgumentException e) when (e.ParamName is "inChannel" or "outChannel")
+        catch (ConvolutionArgumentException e) when (e.ParamName is "inChannel" or "outChannel" or "batch")
         {
-            throw new ConvolutionArgumentException("--pair: " + e.Reason, "pair");
+            throw new ConvolutionArgumentException((e.ParamName == "batch" ? "--pick-batch: " : "--pair: ") + e.Reason, e.ParamName == "batch" ? "batch" : "pair");
         }
     }
 }

@@ -29,6 +29,12 @@ internal sealed record ExplainRequest
 
     public int[]? OutputSize { get; init; }
 
+    /// <summary>Batch size N (explain only; shape and convert use 1).</summary>
+    public int Batch { get; init; } = 1;
+
+    /// <summary>The batch item shown (<c>--pick-batch</c>).</summary>
+    public int ShowBatch { get; init; }
+
     public int InChannels { get; init; } = 1;
 
     public int OutChannels { get; init; } = 1;
@@ -59,7 +65,7 @@ internal sealed record ExplainRequest
 
     /// <summary>
     /// <see cref="Resolve"/>, plus a function that runs these parameters through the framework's public API: it takes x
-    /// <c>[1, C, I...]</c> (channels-first) and the canonical weight <c>[C, M/G, k...]</c> and returns y <c>[1, M, O...]</c>.
+    /// <c>[N, C, I...]</c> (channels-first) and the canonical weight <c>[C, M/G, k...]</c> and returns y <c>[N, M, O...]</c>.
     /// </summary>
     public ResolvedOperation ResolveOperation()
     {
@@ -73,6 +79,7 @@ internal sealed record ExplainRequest
         var kernel = PerAxis(Kernel, 2, rank, "--kernel");
         var stride = PerAxis(Stride, 1, rank, "--stride");
         var dilation = PerAxis(Dilation, 1, rank, "--dilation");
+        Positive(Batch, "--batch");
         Positive(InChannels, "--in-channels");
         Positive(OutChannels, "--out-channels");
         Positive(Groups, "--groups");
@@ -113,9 +120,9 @@ internal sealed record ExplainRequest
                     ? Enumerable.Range(0, rank).Select(a => padding.Kind == "SAME" ? ranges[a].Last : Math.Max(0, ranges[a].First)).ToArray()
                     : L(PerAxis(OutputSize, 0, rank, "--output-size"));
                 string format = rank switch { 1 => "NWC", 2 => "NHWC", _ => "NDHWC" };
-                long[] inputShape = [1, .. L(input), InChannels];
+                long[] inputShape = [Batch, .. L(input), InChannels];
                 long[] filterShape = [.. L(kernel), outPerGroup, InChannels];
-                long[] outputShape = [1, .. output, OutChannels];
+                long[] outputShape = [Batch, .. output, OutChannels];
                 var g = TensorFlow.TransposeGeometry(op, rank, inputShape, filterShape, outputShape, L(stride), padding, format, L(dilation));
                 var call = $"tf.nn.{op}(input {Shapes(inputShape)}, filters {Shapes(filterShape)}, output_shape={Shapes(outputShape)}, strides={Shapes(stride)}, padding={(padding.Pairs is null ? "\"" + padding.Kind + "\"" : padding.ToString())}, data_format=\"{format}\", dilations={Shapes(dilation)})";
                 var rule = padding.Kind switch
@@ -127,7 +134,7 @@ internal sealed record ExplainRequest
                 var taps = kernel.Aggregate(1, (p, k) => p * k);
                 float[] Run(float[] x, float[] w)
                 {
-                    var xt = Layouts.ToChannelsLast(x, [1, InChannels, .. L(input)]).ToTensor(inputShape);
+                    var xt = Layouts.ToChannelsLast(x, [Batch, InChannels, .. L(input)]).ToTensor(inputShape);
                     var f = FrontEnd.CanonicalToFilter(w, InChannels, outPerGroup, taps).ToTensor(filterShape);
                     var y = rank switch
                     {
@@ -152,7 +159,7 @@ internal sealed record ExplainRequest
                 var padding = Padding is null ? new int[rank] : PerAxis(ParseInts(Padding, "--padding"), 0, rank, "--padding");
                 var outputPadding = OutputPadding is null ? null : L(PerAxis(OutputPadding, 0, rank, "--output-padding"));
                 var outputSize = OutputSize is null ? null : L(PerAxis(OutputSize, 0, rank, "--output-size"));
-                long[] inputShape = [1, InChannels, .. L(input)];
+                long[] inputShape = [Batch, InChannels, .. L(input)];
                 long[] weightShape = [InChannels, outPerGroup, .. L(kernel)];
                 var g = Torch.TransposeGeometry(op, rank, inputShape, weightShape, L(stride), L(padding), outputPadding, Groups, L(dilation), outputSize);
                 var call = $"F.{op}(input {Shapes(inputShape)}, weight {Shapes(weightShape)}, stride={Shapes(stride)}, padding={Shapes(padding)}, output_padding={Shapes(outputPadding ?? new long[rank])}, groups={Groups}, dilation={Shapes(dilation)})"
@@ -194,7 +201,7 @@ internal sealed record ExplainRequest
                     OutputPadding = OutputPadding is null ? null : L(PerAxis(OutputPadding, 0, rank, "--output-padding")),
                     OutputShape = OutputSize is null ? null : L(PerAxis(OutputSize, 0, rank, "--output-size")),
                 };
-                long[] xShape = [1, InChannels, .. L(input)];
+                long[] xShape = [Batch, InChannels, .. L(input)];
                 long[] wShape = [InChannels, outPerGroup, .. L(kernel)];
                 var g = Onnx.ConvTransposeGeometry(xShape, wShape, attributes);
                 var call = $"ConvTranspose(X {Shapes(xShape)}, W {Shapes(wShape)}, auto_pad=\"{autoPad}\", strides={Shapes(stride)}, dilations={Shapes(dilation)}, group={Groups}"
