@@ -21,11 +21,12 @@ internal static class OverlapCommand
         {
             var (k, s, n) = (parse.GetValue(kernel), parse.GetValue(stride), parse.GetValue(input));
             var counts = Upsampling.OverlapCounts(k, s, n);
-            Console.Out.Write(Describe(k, s, n, counts));
+            var output = parse.InvocationConfiguration.Output;
+            output.Write(Describe(k, s, n, counts));
             if (parse.GetValue(png) is { } path)
             {
                 Png.Write(path, HeatMap(counts));
-                Console.Out.WriteLine($"wrote {path}");
+                output.WriteLine($"wrote {path}");
             }
 
             return 0;

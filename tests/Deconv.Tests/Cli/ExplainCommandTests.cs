@@ -5,6 +5,7 @@ using Deconv.Tests.Explain;
 
 namespace Deconv.Tests.Cli;
 
+[Collection(ConsoleCollection.Name)]
 public class ExplainCommandTests
 {
     [Fact]

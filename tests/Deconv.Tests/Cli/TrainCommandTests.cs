@@ -3,6 +3,7 @@ using Deconv.Cli.Commands;
 
 namespace Deconv.Tests.Cli;
 
+[Collection(ConsoleCollection.Name)]
 public class TrainCommandTests
 {
     [Fact]
