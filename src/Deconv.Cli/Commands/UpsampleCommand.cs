@@ -27,9 +27,9 @@ internal static class UpsampleCommand
             var planes = image.Planes.Select(p => Upsampling.Upsample(p, image.Height, image.Width, kind, f, k)).ToArray();
             var result = new PlanarImage(image.Width * f, image.Height * f, planes);
             Png.Write(parse.GetValue(output)!, result);
-            var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{image.Width}x{image.Height} -> {result.Width}x{result.Height}, {kind.ToString().ToLowerInvariant()} kernel {k}x{k}, stride {f}, crop {Math.Max(0, k - f) / 2} at the start");
-            output.Write(ConstantImageReport(kind, f, k));
+            var report = parse.InvocationConfiguration.Output;
+            report.WriteLine($"{image.Width}x{image.Height} -> {result.Width}x{result.Height}, {kind.ToString().ToLowerInvariant()} kernel {k}x{k}, stride {f}, crop {Math.Max(0, k - f) / 2} at the start");
+            report.Write(ConstantImageReport(kind, f, k));
             return 0;
         });
         return command;
