@@ -5,7 +5,7 @@ using Deconv.Tests.Explain;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleCollection.Name)]
+[Collection(ConsoleUsers.Name)]
 public class ExplainCommandTests
 {
     [Fact]

@@ -3,7 +3,7 @@ using Deconv.Cli.Commands;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleCollection.Name)]
+[Collection(ConsoleUsers.Name)]
 public class TrainCommandTests
 {
     [Fact]

@@ -2,7 +2,7 @@ using Deconv.Cli.Formats;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleCollection.Name)]
+[Collection(ConsoleUsers.Name)]
 public sealed class UpsampleAndOverlapCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("deconv-tests-").FullName;

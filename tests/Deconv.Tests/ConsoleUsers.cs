@@ -5,7 +5,7 @@ namespace Deconv.Tests;
 /// process, so they run alone, after the parallel tests.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ConsoleCollection
+public sealed class ConsoleUsers
 {
     public const string Name = "Console";
 }
