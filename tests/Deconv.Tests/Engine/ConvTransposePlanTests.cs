@@ -1,0 +1,188 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class ConvTransposePlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(2, 1500)]
+    public void Phase_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    {
+        var random = new Random(seed);
+        var phasePath = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var c = EngineCases.Random(random);
+            var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, 1, FusedActivation.None, 0f, preferDirect: false, ConvTransposePlan.ParallelLimit);
+            phasePath += plan.Strategy == ConvTransposeStrategy.PhaseGemm ? 1 : 0;
+            var error = EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+
+        Assert.Equal(count, phasePath);
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_the_phase_path()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = EngineCases.Random(random);
+            var direct = c.RunEngine(1, preferDirect: true);
+            var error = EngineCases.MaxRelativeError(direct, c.Reference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Both sum each output over (tap, channel) in the same order with fused multiply-adds.
+            Assert.Equal(direct, c.RunEngine(1, preferDirect: false));
+        }
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    {
+        var random = new Random(4);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = EngineCases.Random(random, maxMultiplyAdds: 200_000);
+            var one = c.RunEngine(1, preferDirect: false, parallelLimit: 0);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, threads, FusedActivation.None, 0f, preferDirect: false, parallelLimit: 0);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.X));
+            }
+        }
+
+        Assert.True(parallelRuns > 250, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
+    {
+        var geometry = new ConvGeometry(2, 40, 37, 1,
+            [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(11, 3, 3, 1, 0, 33)], DataLayout.ChannelsFirst);
+        var c = EngineCases.WithData(new Random(5), geometry, bias: true);
+        var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 3);
+        Assert.True(plan.RunsInParallel);
+        Assert.Equal(ConvTransposeStrategy.PhaseGemm, plan.Strategy);
+        var y = plan.Run(c.X);
+        Assert.Equal(c.RunEngine(1, preferDirect: null), y);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Theory]
+    [InlineData(FusedActivation.Relu)]
+    [InlineData(FusedActivation.LeakyRelu)]
+    [InlineData(FusedActivation.Tanh)]
+    [InlineData(FusedActivation.Sigmoid)]
+    public void Fused_activation_is_applied_after_the_bias(FusedActivation activation)
+    {
+        var random = new Random(6);
+        for (var i = 0; i < 50; i++)
+        {
+            var c = EngineCases.Random(random);
+            var expected = c.Reference().Select(v => activation switch
+            {
+                FusedActivation.Relu => Math.Max(v, 0),
+                FusedActivation.LeakyRelu => v < 0 ? 0.1 * v : v,
+                FusedActivation.Tanh => Math.Tanh(v),
+                _ => 1 / (1 + Math.Exp(-v)),
+            }).ToArray();
+            foreach (var preferDirect in new[] { true, false })
+            {
+                var y = c.RunEngine(1, preferDirect, activation: activation);
+                Assert.True(EngineCases.MaxRelativeError(y, expected) <= Tolerance, $"{activation} {c}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Phases_without_taps_receive_only_the_bias()
+    {
+        // Kernel 2, stride 5: three of every five outputs get no product.
+        var geometry = new ConvGeometry(1, 3, 2, 1, [new AxisGeometry(4, 2, 5, 1, 0, 20)], DataLayout.ChannelsLast);
+        var c = EngineCases.WithData(new Random(7), geometry, bias: true);
+        var y = c.RunEngine(1, preferDirect: false);
+        for (var o = 0; o < 20; o++)
+        {
+            if (o % 5 >= 2)
+            {
+                Assert.Equal(c.Bias, y.AsSpan(o * 2, 2).ToArray());
+            }
+        }
+
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Fact]
+    public void Output_past_the_full_length_is_bias_only()
+    {
+        // Full length 3*2+3 = 9; output 14 runs 5 past it (crop end -5).
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(4, 3, 2, 1, 0, 14)]);
+        var c = EngineCases.WithData(new Random(8), geometry, bias: true);
+        var y = c.RunEngine(1, preferDirect: false);
+        for (var m = 0; m < 3; m++)
+        for (var o = 9; o < 14; o++)
+        {
+            Assert.Equal(c.Bias[m], y[m * 14 + o]);
+        }
+
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Fact]
+    public void Non_finite_weights_take_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = EngineCases.WithData(new Random(9), geometry, bias: false);
+        c.W[5] = float.PositiveInfinity;
+        var plan = new ConvTransposePlan(geometry, c.W);
+        Assert.Equal(ConvTransposeStrategy.Direct, plan.Strategy);
+        var y = plan.Run(c.X);
+        var expected = c.Reference();
+        for (var i = 0; i < y.Length; i++)
+        {
+            Assert.True(y[i].Equals((float)expected[i]) || Math.Abs(y[i] - expected[i]) <= Tolerance * Math.Max(1, Math.Abs(expected[i])), $"{i}: {y[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void Tiny_single_channel_problem_takes_the_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(3, 2, 1, 1, 0, 4)]);
+        var plan = new ConvTransposePlan(geometry, [1, 1, 1, 1]);
+        Assert.Equal(ConvTransposeStrategy.Direct, plan.Strategy);
+        Assert.Equal([1f, 2, 2, 1, 2, 4, 4, 2, 2, 4, 4, 2, 1, 2, 2, 1], plan.Run(Enumerable.Repeat(1f, 9).ToArray()));
+    }
+
+    [Fact]
+    public void Running_twice_gives_the_same_result()
+    {
+        var c = EngineCases.Random(new Random(10));
+        var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, 2, FusedActivation.None, 0f, preferDirect: false, parallelLimit: 0);
+        var first = plan.Run(c.X);
+        var second = new float[first.Length];
+        second.AsSpan().Fill(float.NaN);
+        plan.Run(c.X, second);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Bad_arguments_name_the_parameter()
+    {
+        var geometry = new ConvGeometry(1, 2, 2, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        var w = new float[8];
+        Assert.Equal("w", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, new float[7])).ParamName);
+        Assert.Equal("bias", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, new float[3])).ParamName);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, threads: -1)).ParamName);
+        Assert.Equal("activation", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, activation: (FusedActivation)9)).ParamName);
+        var plan = new ConvTransposePlan(geometry, w);
+        Assert.Equal("x", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[5], new float[12])).ParamName);
+        Assert.Equal("y", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[6], new float[11])).ParamName);
+        Assert.Throws<ArgumentNullException>(() => new ConvTransposePlan(null!, w));
+    }
+}
