@@ -19,7 +19,7 @@ public enum FusedActivation
     Sigmoid,
 }
 
-internal static class Activation
+internal static class Activations
 {
     public static float Apply(float v, FusedActivation activation, float slope) => activation switch
     {

@@ -10,7 +10,7 @@ public class ConvOpsEngineTests
         {
             var c = EngineCases.Random(random);
             var y = ConvOps.Transpose<float>(c.Geometry, c.X, c.W, c.Bias);
-            Assert.Equal(c.RunEngine(0, preferDirect: null), y);
+            Assert.Equal(c.RunEngine(0, strategy: null), y);
             Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= 1e-5, c.ToString());
         }
     }

@@ -7,57 +7,69 @@ public class ConvTransposePlanTests
     private const double Tolerance = 1e-5;
 
     [Theory]
-    [InlineData(1, 1500)]
-    [InlineData(2, 1500)]
-    public void Phase_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    [InlineData(ConvTransposeStrategy.ChannelTiles, 1, 1500)]
+    [InlineData(ConvTransposeStrategy.ChannelTiles, 2, 1500)]
+    [InlineData(ConvTransposeStrategy.PixelTiles, 1, 1500)]
+    [InlineData(ConvTransposeStrategy.PixelTiles, 2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(ConvTransposeStrategy strategy, int seed, int count)
     {
         var random = new Random(seed);
-        var phasePath = 0;
         for (var i = 0; i < count; i++)
         {
             var c = EngineCases.Random(random);
-            var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, 1, FusedActivation.None, 0f, preferDirect: false, ConvTransposePlan.ParallelLimit);
-            phasePath += plan.Strategy == ConvTransposeStrategy.PhaseGemm ? 1 : 0;
+            var plan = c.Plan(1, strategy);
+            Assert.Equal(strategy, plan.Strategy);
             var error = EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference());
             Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
         }
-
-        Assert.Equal(count, phasePath);
     }
 
     [Fact]
-    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_the_phase_path()
+    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_both_fast_paths()
     {
         var random = new Random(3);
         for (var i = 0; i < 500; i++)
         {
             var c = EngineCases.Random(random);
-            var direct = c.RunEngine(1, preferDirect: true);
+            var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
             var error = EngineCases.MaxRelativeError(direct, c.Reference());
             Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
-            // Both sum each output over (tap, channel) in the same order with fused multiply-adds.
-            Assert.Equal(direct, c.RunEngine(1, preferDirect: false));
+            // All sum each output over (tap, channel) in the same order with fused multiply-adds.
+            Assert.Equal(direct, c.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
+            Assert.Equal(direct, c.RunEngine(1, ConvTransposeStrategy.PixelTiles));
         }
     }
 
-    [Fact]
-    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    [Theory]
+    [InlineData(ConvTransposeStrategy.ChannelTiles)]
+    [InlineData(ConvTransposeStrategy.PixelTiles)]
+    public void Results_are_bit_identical_for_1_2_and_4_threads(ConvTransposeStrategy strategy)
     {
         var random = new Random(4);
         var parallelRuns = 0;
         for (var i = 0; i < 150; i++)
         {
             var c = EngineCases.Random(random, maxMultiplyAdds: 200_000);
-            var one = c.RunEngine(1, preferDirect: false, parallelLimit: 0);
+            var one = c.RunEngine(1, strategy, parallelLimit: 0);
             foreach (var threads in new[] { 2, 4 })
             {
-                var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, threads, FusedActivation.None, 0f, preferDirect: false, parallelLimit: 0);
+                var plan = c.Plan(threads, strategy, parallelLimit: 0);
                 parallelRuns += plan.RunsInParallel ? 1 : 0;
                 Assert.Equal(one, plan.Run(c.X));
             }
         }
 
         Assert.True(parallelRuns > 250, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Depthwise_with_long_rows_takes_the_pixel_path_where_vectors_are_16_wide()
+    {
+        var geometry = new ConvGeometry(1, 32, 32, 32, [new AxisGeometry(40, 4, 2, 1, 1, 80), new AxisGeometry(40, 4, 2, 1, 1, 80)]);
+        var c = EngineCases.WithData(new Random(13), geometry, bias: true);
+        var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 2);
+        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
     }
 
     [Fact]
@@ -68,9 +80,9 @@ public class ConvTransposePlanTests
         var c = EngineCases.WithData(new Random(5), geometry, bias: true);
         var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 3);
         Assert.True(plan.RunsInParallel);
-        Assert.Equal(ConvTransposeStrategy.PhaseGemm, plan.Strategy);
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
         var y = plan.Run(c.X);
-        Assert.Equal(c.RunEngine(1, preferDirect: null), y);
+        Assert.Equal(c.RunEngine(1, strategy: null), y);
         Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
     }
 
@@ -92,9 +104,9 @@ public class ConvTransposePlanTests
                 FusedActivation.Tanh => Math.Tanh(v),
                 _ => 1 / (1 + Math.Exp(-v)),
             }).ToArray();
-            foreach (var preferDirect in new[] { true, false })
+            foreach (var strategy in Enum.GetValues<ConvTransposeStrategy>())
             {
-                var y = c.RunEngine(1, preferDirect, activation: activation);
+                var y = c.RunEngine(1, strategy, activation: activation);
                 Assert.True(EngineCases.MaxRelativeError(y, expected) <= Tolerance, $"{activation} {c}");
             }
         }
@@ -106,7 +118,7 @@ public class ConvTransposePlanTests
         // Kernel 2, stride 5: three of every five outputs get no product.
         var geometry = new ConvGeometry(1, 3, 2, 1, [new AxisGeometry(4, 2, 5, 1, 0, 20)], DataLayout.ChannelsLast);
         var c = EngineCases.WithData(new Random(7), geometry, bias: true);
-        var y = c.RunEngine(1, preferDirect: false);
+        var y = c.RunEngine(1, ConvTransposeStrategy.ChannelTiles);
         for (var o = 0; o < 20; o++)
         {
             if (o % 5 >= 2)
@@ -124,7 +136,7 @@ public class ConvTransposePlanTests
         // Full length 3*2+3 = 9; output 14 runs 5 past it (crop end -5).
         var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(4, 3, 2, 1, 0, 14)]);
         var c = EngineCases.WithData(new Random(8), geometry, bias: true);
-        var y = c.RunEngine(1, preferDirect: false);
+        var y = c.RunEngine(1, ConvTransposeStrategy.ChannelTiles);
         for (var m = 0; m < 3; m++)
         for (var o = 9; o < 14; o++)
         {
@@ -163,7 +175,7 @@ public class ConvTransposePlanTests
     public void Running_twice_gives_the_same_result()
     {
         var c = EngineCases.Random(new Random(10));
-        var plan = new ConvTransposePlan(c.Geometry, c.W, c.Bias, 2, FusedActivation.None, 0f, preferDirect: false, parallelLimit: 0);
+        var plan = c.Plan(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
         var first = plan.Run(c.X);
         var second = new float[first.Length];
         second.AsSpan().Fill(float.NaN);

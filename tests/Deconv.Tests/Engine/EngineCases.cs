@@ -13,12 +13,13 @@ internal sealed record EngineCase(ConvGeometry Geometry, float[] X, float[] W, f
         return y;
     }
 
-    public float[] RunEngine(int threads, bool? preferDirect, long parallelLimit = ConvTransposePlan.ParallelLimit,
-        FusedActivation activation = FusedActivation.None)
-    {
-        var plan = new ConvTransposePlan(Geometry, W, Bias, threads, activation, 0.1f, preferDirect, parallelLimit);
-        return plan.Run(X);
-    }
+    public ConvTransposePlan Plan(int threads, ConvTransposeStrategy? strategy, long parallelLimit = ConvTransposePlan.ParallelLimit,
+        FusedActivation activation = FusedActivation.None) =>
+        new(Geometry, W, Bias, threads, activation, 0.1f, strategy, parallelLimit);
+
+    public float[] RunEngine(int threads, ConvTransposeStrategy? strategy, long parallelLimit = ConvTransposePlan.ParallelLimit,
+        FusedActivation activation = FusedActivation.None) =>
+        Plan(threads, strategy, parallelLimit, activation).Run(X);
 
     public override string ToString() => $"{Geometry} bias={Bias.Length > 0}";
 
@@ -55,9 +56,12 @@ internal static class EngineCases
     {
         var rank = random.Next(1, 4);
         var axes = new AxisGeometry[rank];
+        // Now and then a long last axis, so rows span several pixel tiles and work chunks.
+        var longRows = rank < 3 && random.Next(5) == 0;
         for (var a = 0; a < rank; a++)
         {
-            var input = random.Next(1, rank == 1 ? 14 : rank == 2 ? 8 : 5);
+            var input = longRows && a == rank - 1 ? random.Next(20, rank == 1 ? 300 : 80)
+                : random.Next(1, rank == 1 ? 14 : rank == 2 ? 8 : 5);
             var kernel = random.Next(1, 6);
             var stride = random.Next(1, 5);
             var dilation = random.Next(3) == 0 ? random.Next(2, 4) : 1;

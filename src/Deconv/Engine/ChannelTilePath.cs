@@ -1,0 +1,228 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The phase path vectorised over output channels: scratch channels-last <c>[N, P0, P1, P2, C]</c>;
+/// a tile is <see cref="TileKernels.Pixels"/> output pixels of one phase (any pixels: each has its own
+/// input pointer) times one or two vectors of a group's output channels; weight panels
+/// <c>[phase][group][block][tap][C/G][block lanes]</c>, zero past M/G.
+/// </summary>
+internal sealed unsafe class ChannelTilePath : PhasePath
+{
+    /// <summary>Pixel tiles per work item.</summary>
+    private const int ChunkTiles = 16;
+
+    private readonly int _width;
+    private readonly int _blocks; // channel blocks (of two vectors, the last maybe one) per group
+    private readonly Phase[] _phases;
+    private readonly WorkItem[] _items;
+    private readonly float[] _packedArray, _scratchArray;
+    private readonly float* _packed, _scratch;
+    private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
+    private readonly SimdWidth _simd;
+
+    private ChannelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
+        (int Before, long Length)[] padding, long scratchLength, long packedLength)
+        : base(g, bias, activation, slope)
+    {
+        _simd = simd;
+        _width = (int)simd;
+        _blocks = (g.Mg + 2 * _width - 1) / (2 * _width);
+        (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
+        (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
+        _scratchArray = PinnedArray(scratchLength, out _scratch);
+        _packedArray = PinnedArray(packedLength, out _packed);
+
+        var phases = new List<Phase>();
+        var items = new List<WorkItem>();
+        long panelOffset = 0;
+        foreach (var (p0, p1, p2) in OutputPhases())
+        {
+            var phase = new Phase(p0, p1, p2, (int)((long)g.N * p0.Count * p1.Count * p2.Count),
+                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2 * g.C, (long)_padded2 * g.C, g.C), new long[g.G * _blocks]);
+            for (var group = 0; group < g.G; group++)
+            for (var block = 0; block < _blocks; block++)
+            {
+                phase.PanelOffsets[group * _blocks + block] = panelOffset;
+                panelOffset += Pack(weight, phase, group, block, _packed + panelOffset);
+                for (var first = 0; first < phase.Pixels; first += ChunkTiles * TileKernels.Pixels)
+                {
+                    items.Add(new WorkItem(phases.Count, group, block, first, Math.Min(ChunkTiles * TileKernels.Pixels, phase.Pixels - first)));
+                }
+            }
+
+            phases.Add(phase);
+        }
+
+        _phases = [.. phases];
+        _items = [.. items];
+    }
+
+    public override int ItemCount => _items.Length;
+
+    public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
+
+    /// <summary>The path, or null when its scratch or panels would not fit an array.</summary>
+    public static ChannelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
+    {
+        var width = (int)simd;
+        var axes = new[] { g.A0, g.A1, g.A2 };
+        var padding = axes.Select(a => Padding(a, AxisPhase.Decompose(a), tile: 1)).ToArray();
+        var scratch = Shapes.TryProduct([g.N, padding[0].Length, padding[1].Length, padding[2].Length, g.C]);
+        var blocks = (g.Mg + 2L * width - 1) / (2 * width);
+        var packed = Shapes.TryProduct([g.C, blocks * 2 * width, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
+        return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
+            ? null
+            : new ChannelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
+    }
+
+    public override void FillScratch(float* x)
+    {
+        var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
+        for (var n = 0; n < G.N; n++)
+        for (var a = 0; a < i0; a++)
+        for (var b = 0; b < i1; b++)
+        {
+            var row = _scratch + ((((long)n * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2) * channels;
+            if (G.Layout == DataLayout.ChannelsLast)
+            {
+                // x: [N, I0, I1, I2, C]: a row of I2*C is contiguous in both.
+                var bytes = (long)i2 * channels * sizeof(float);
+                Buffer.MemoryCopy(x + (((long)n * i0 + a) * i1 + b) * i2 * channels, row, bytes, bytes);
+            }
+            else
+            {
+                // x: [N, C, I0, I1, I2]
+                for (var c = 0; c < channels; c++)
+                {
+                    var source = x + ((((long)n * channels + c) * i0 + a) * i1 + b) * i2;
+                    for (var k = 0; k < i2; k++)
+                    {
+                        row[(long)k * channels + c] = source[k];
+                    }
+                }
+            }
+        }
+    }
+
+    public override void RunItem(int index, float* y)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, y);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, y);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, y);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, y);
+                break;
+        }
+    }
+
+    private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
+
+    /// <summary>Writes the panel <c>[tap][channel][lane]</c> of one (phase, group, block); returns its length.</summary>
+    private int Pack(float[] weight, Phase phase, int group, int block, float* panel)
+    {
+        var blockWidth = BlockWidth(block);
+        var first = block * 2 * _width;
+        var i = 0;
+        foreach (var k0 in phase.A0.Taps)
+        foreach (var k1 in phase.A1.Taps)
+        foreach (var k2 in phase.A2.Taps)
+        for (var c = 0; c < G.Cg; c++)
+        for (var lane = 0; lane < blockWidth; lane++)
+        {
+            var j = first + lane;
+            panel[i++] = j < G.Mg ? weight[G.WeightIndex(group * G.Cg + c, j, k0, k1, k2)] : 0f;
+        }
+
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tilePixels = TileKernels.Pixels;
+        var item = _items[index];
+        var phase = _phases[item.Phase];
+        var blockWidth = BlockWidth(item.Block);
+        var firstChannel = item.Group * G.Mg + item.Block * 2 * _width;
+        var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
+        var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
+        var input = _scratch + (long)item.Group * G.Cg;
+        var channelStride = OutputChannelStride;
+        var tile = stackalloc float[tilePixels * 2 * _width];
+        var x = stackalloc float*[tilePixels];
+        var outBase = stackalloc long[tilePixels];
+        fixed (int* tapOffsets = phase.TapOffsets)
+        {
+            var end = item.FirstPixel + item.PixelCount;
+            for (var first = item.FirstPixel; first < end; first += tilePixels)
+            {
+                var valid = Math.Min(tilePixels, end - first);
+                for (var p = 0; p < tilePixels; p++)
+                {
+                    // A partial tile repeats its last pixel; the copies are not stored.
+                    var (inOffset, outOffset) = Locate(phase, first + Math.Min(p, valid - 1));
+                    x[p] = input + inOffset;
+                    outBase[p] = outOffset;
+                }
+
+                if (blockWidth == 2 * _width)
+                {
+                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+                else
+                {
+                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+
+                for (var p = 0; p < valid; p++)
+                {
+                    var target = y + outBase[p] + firstChannel * channelStride;
+                    var sums = tile + p * blockWidth;
+                    for (var lane = 0; lane < lanes; lane++)
+                    {
+                        target[lane * channelStride] = Finish(sums[lane], firstChannel + lane);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pixel number <paramref name="pixel"/> of a phase (ordered n, u0, u1, u2): its offset in the padded
+    /// scratch at shift 0, and its offset in y at channel 0.
+    /// </summary>
+    private (long Input, long Output) Locate(Phase phase, int pixel)
+    {
+        var u2 = pixel % phase.A2.Count;
+        pixel /= phase.A2.Count;
+        var u1 = pixel % phase.A1.Count;
+        pixel /= phase.A1.Count;
+        var u0 = pixel % phase.A0.Count;
+        var n = pixel / phase.A0.Count;
+        var input = ((((long)n * _padded0 + phase.A0.FirstQ + u0 + _pad0) * _padded1 + phase.A1.FirstQ + u1 + _pad1) * _padded2
+            + phase.A2.FirstQ + u2 + _pad2) * G.C;
+        var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
+            phase.A2.FirstOutput + (long)G.A2.Stride * u2);
+        return (input, output);
+    }
+
+    /// <summary>One output phase over all spatial axes (the product of three axis phases).</summary>
+    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Pixels, int[] TapOffsets, long[] PanelOffsets);
+
+    /// <summary>A chunk of one phase's pixels for one channel block of one group.</summary>
+    private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstPixel, int PixelCount);
+}
