@@ -48,13 +48,19 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             {
                 phase.PanelOffsets[group * _blocks + block] = panelOffset;
                 panelOffset += Pack(weight, phase, group, block, _packed + panelOffset);
-                for (var first = 0; first < phase.Pixels; first += ChunkTiles * TileKernels.Pixels)
-                {
-                    items.Add(new WorkItem(phases.Count, group, block, first, Math.Min(ChunkTiles * TileKernels.Pixels, phase.Pixels - first)));
-                }
             }
 
             phases.Add(phase);
+        }
+
+        // All phases of a channel block in a row, so its outputs stay in cache while they are interleaved.
+        const int chunk = ChunkTiles * TileKernels.Pixels;
+        for (var group = 0; group < g.G; group++)
+        for (var block = 0; block < _blocks; block++)
+        for (var p = 0; p < phases.Count; p++)
+        for (var first = 0; first < phases[p].Pixels; first += chunk)
+        {
+            items.Add(new WorkItem(p, group, block, first, Math.Min(chunk, phases[p].Pixels - first)));
         }
 
         _phases = [.. phases];

@@ -54,14 +54,19 @@ internal sealed unsafe class PixelTilePath : PhasePath
             {
                 phase.PanelOffsets[group * _blocks + block] = panelOffset;
                 panelOffset += Pack(weight, phase, group, block, _packed + panelOffset);
-                for (var row = 0; row < phase.Rows; row += ChunkRows)
-                for (var u = 0; u < p2.Count; u += chunkPixels)
-                {
-                    items.Add(new WorkItem(phases.Count, group, block, row, Math.Min(ChunkRows, phase.Rows - row), u, Math.Min(chunkPixels, p2.Count - u)));
-                }
             }
 
             phases.Add(phase);
+        }
+
+        // All phases of a channel block in a row, so its outputs stay in cache while they are interleaved.
+        for (var group = 0; group < g.G; group++)
+        for (var block = 0; block < _blocks; block++)
+        for (var p = 0; p < phases.Count; p++)
+        for (var row = 0; row < phases[p].Rows; row += ChunkRows)
+        for (var u = 0; u < phases[p].A2.Count; u += chunkPixels)
+        {
+            items.Add(new WorkItem(p, group, block, row, Math.Min(ChunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
         }
 
         _phases = [.. phases];
