@@ -172,17 +172,27 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         var x = stackalloc float*[tilePixels];
         var outBase = stackalloc long[tilePixels];
         fixed (int* tapOffsets = phase.TapOffsets)
+        fixed (float* bias = Bias)
         {
             var end = item.FirstPixel + item.PixelCount;
+            var cursor = new PixelCursor(phase, item.FirstPixel);
             for (var first = item.FirstPixel; first < end; first += tilePixels)
             {
                 var valid = Math.Min(tilePixels, end - first);
                 for (var p = 0; p < tilePixels; p++)
                 {
-                    // A partial tile repeats its last pixel; the copies are not stored.
-                    var (inOffset, outOffset) = Locate(phase, first + Math.Min(p, valid - 1));
-                    x[p] = input + inOffset;
-                    outBase[p] = outOffset;
+                    if (p < valid)
+                    {
+                        var (inOffset, outOffset) = Locate(phase, cursor);
+                        x[p] = input + inOffset;
+                        outBase[p] = outOffset;
+                        cursor.Advance(phase);
+                    }
+                    else
+                    {
+                        // A partial tile repeats its last pixel; the copies are not stored.
+                        x[p] = x[valid - 1];
+                    }
                 }
 
                 if (blockWidth == 2 * _width)
@@ -196,34 +206,60 @@ internal sealed unsafe class ChannelTilePath : PhasePath
 
                 for (var p = 0; p < valid; p++)
                 {
-                    var target = y + outBase[p] + firstChannel * channelStride;
-                    var sums = tile + p * blockWidth;
-                    for (var lane = 0; lane < lanes; lane++)
-                    {
-                        target[lane * channelStride] = Finish(sums[lane], firstChannel + lane);
-                    }
+                    Store(tile + p * blockWidth, bias + firstChannel, 1, lanes, y + outBase[p] + firstChannel * channelStride, channelStride);
                 }
             }
         }
     }
 
-    /// <summary>
-    /// Pixel number <paramref name="pixel"/> of a phase (ordered n, u0, u1, u2): its offset in the padded
-    /// scratch at shift 0, and its offset in y at channel 0.
-    /// </summary>
-    private (long Input, long Output) Locate(Phase phase, int pixel)
+    /// <summary>The pixel at <paramref name="at"/>: its offset in the padded scratch at shift 0, and its offset in y at channel 0.</summary>
+    private (long Input, long Output) Locate(Phase phase, in PixelCursor at)
     {
-        var u2 = pixel % phase.A2.Count;
-        pixel /= phase.A2.Count;
-        var u1 = pixel % phase.A1.Count;
-        pixel /= phase.A1.Count;
-        var u0 = pixel % phase.A0.Count;
-        var n = pixel / phase.A0.Count;
+        var (n, u0, u1, u2) = (at.N, at.U0, at.U1, at.U2);
         var input = ((((long)n * _padded0 + phase.A0.FirstQ + u0 + _pad0) * _padded1 + phase.A1.FirstQ + u1 + _pad1) * _padded2
             + phase.A2.FirstQ + u2 + _pad2) * G.C;
         var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
             phase.A2.FirstOutput + (long)G.A2.Stride * u2);
         return (input, output);
+    }
+
+    /// <summary>A pixel of a phase as (n, u0, u1, u2), stepped in that order without division.</summary>
+    private struct PixelCursor
+    {
+        public int N, U0, U1, U2;
+
+        public PixelCursor(Phase phase, int pixel)
+        {
+            U2 = pixel % phase.A2.Count;
+            pixel /= phase.A2.Count;
+            U1 = pixel % phase.A1.Count;
+            pixel /= phase.A1.Count;
+            U0 = pixel % phase.A0.Count;
+            N = pixel / phase.A0.Count;
+        }
+
+        public void Advance(Phase phase)
+        {
+            if (++U2 < phase.A2.Count)
+            {
+                return;
+            }
+
+            U2 = 0;
+            if (++U1 < phase.A1.Count)
+            {
+                return;
+            }
+
+            U1 = 0;
+            if (++U0 < phase.A0.Count)
+            {
+                return;
+            }
+
+            U0 = 0;
+            N++;
+        }
     }
 
     /// <summary>One output phase over all spatial axes (the product of three axis phases).</summary>

@@ -35,6 +35,7 @@ public sealed unsafe class ConvTransposePlan
     internal const long ParallelLimit = 1 << 18;
 
     private readonly Lifted _g;
+    private readonly long _inputLength, _outputLength; // cached: the geometry computes them from shapes
     private readonly float[]? _weight; // kept for the direct path only
     private readonly float[] _bias; // [M], zeros when no bias was given
     private readonly FusedActivation _activation;
@@ -84,6 +85,8 @@ public sealed unsafe class ConvTransposePlan
         }
 
         Geometry = geometry;
+        _inputLength = geometry.InputLength;
+        _outputLength = geometry.OutputLength;
         Threads = threads == 0 ? Environment.ProcessorCount : threads;
         _g = new Lifted(geometry);
         var weights = weight.ToArray();
@@ -141,12 +144,12 @@ public sealed unsafe class ConvTransposePlan
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (x.Length != Geometry.InputLength)
+        if (x.Length != _inputLength)
         {
             throw new ConvolutionArgumentException($"x has {x.Length} elements but the geometry {Geometry} needs {Geometry.InputLength}", nameof(x));
         }
 
-        if (y.Length != Geometry.OutputLength)
+        if (y.Length != _outputLength)
         {
             throw new ConvolutionArgumentException($"y has {y.Length} elements but the geometry {Geometry} needs {Geometry.OutputLength}", nameof(y));
         }

@@ -65,9 +65,25 @@ internal abstract unsafe class PhasePath
         return G.Layout == DataLayout.ChannelsFirst ? (long)n * G.M * OutputPlane + spatial : ((long)n * OutputPlane + spatial) * G.M;
     }
 
-    /// <summary>The stored value: activation(sum + bias).</summary>
+    /// <summary><c>target[i*stride] = activation(sums[i] + bias[i*biasStep])</c> for i &lt; count: the one write of each output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    protected float Finish(float sum, int channel) => Activations.Apply(sum + Bias[channel], Activation, Slope);
+    protected void Store(float* sums, float* bias, int biasStep, int count, float* target, long stride)
+    {
+        if (Activation == FusedActivation.None)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                target[i * stride] = sums[i] + bias[i * biasStep];
+            }
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                target[i * stride] = Activations.Apply(sums[i] + bias[i * biasStep], Activation, Slope);
+            }
+        }
+    }
 
     /// <summary>
     /// Zeros needed before an axis, and its padded length, so that every phase's reads <c>q - shift</c>

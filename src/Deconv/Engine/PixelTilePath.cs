@@ -183,6 +183,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var rowInput = stackalloc float*[4];
         var rowOutput = stackalloc long[4];
         fixed (int* tapOffsets = phase.TapOffsets)
+        fixed (float* bias = Bias)
         {
             var rowEnd = item.FirstRow + item.RowCount;
             var pixelEnd = item.FirstPixel + item.PixelCount;
@@ -215,11 +216,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     {
                         var channel = firstChannel + j;
                         var target = y + rowOutput[r] + channel * outputChannelStride + u * positionStride;
-                        var sums = tile + (r * _blockChannels + j) * _tilePixels;
-                        for (var p = 0; p < pixels; p++)
-                        {
-                            target[p * positionStride] = Finish(sums[p], channel);
-                        }
+                        Store(tile + (r * _blockChannels + j) * _tilePixels, bias + channel, 0, pixels, target, positionStride);
                     }
                 }
             }
