@@ -53,14 +53,19 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             phases.Add(phase);
         }
 
-        // All phases of a channel block in a row, so its outputs stay in cache while they are interleaved.
+        // Channel block outermost, then the same stretch of pixels of every phase in turn: the outputs
+        // the phases interleave are written close together in time, while they are in cache.
         const int chunk = ChunkTiles * TileKernels.Pixels;
+        var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.Pixels);
         for (var group = 0; group < g.G; group++)
         for (var block = 0; block < _blocks; block++)
+        for (var first = 0; first < maxPixels; first += chunk)
         for (var p = 0; p < phases.Count; p++)
-        for (var first = 0; first < phases[p].Pixels; first += chunk)
         {
-            items.Add(new WorkItem(p, group, block, first, Math.Min(chunk, phases[p].Pixels - first)));
+            if (first < phases[p].Pixels)
+            {
+                items.Add(new WorkItem(p, group, block, first, Math.Min(chunk, phases[p].Pixels - first)));
+            }
         }
 
         _phases = [.. phases];
@@ -160,6 +165,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         where TS : struct, ISimd<TV>
     {
         const int tilePixels = TileKernels.Pixels;
+        const int chunk = ChunkTiles * tilePixels;
         var item = _items[index];
         var phase = _phases[item.Phase];
         var blockWidth = BlockWidth(item.Block);
@@ -167,25 +173,25 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
         var input = _scratch + (long)item.Group * G.Cg;
-        var channelStride = OutputChannelStride;
-        var tile = stackalloc float[tilePixels * 2 * _width];
+        // The item's sums, [pixel][lane], stored once at the end: channels-first output is then written
+        // channel by channel rather than jumping between channel planes for every pixel.
+        var sums = stackalloc float[chunk * 2 * _width];
+        var outBase = stackalloc long[chunk];
         var x = stackalloc float*[tilePixels];
-        var outBase = stackalloc long[tilePixels];
         fixed (int* tapOffsets = phase.TapOffsets)
         fixed (float* bias = Bias)
         {
-            var end = item.FirstPixel + item.PixelCount;
             var cursor = new PixelCursor(phase, item.FirstPixel);
-            for (var first = item.FirstPixel; first < end; first += tilePixels)
+            for (var first = 0; first < item.PixelCount; first += tilePixels)
             {
-                var valid = Math.Min(tilePixels, end - first);
+                var valid = Math.Min(tilePixels, item.PixelCount - first);
                 for (var p = 0; p < tilePixels; p++)
                 {
                     if (p < valid)
                     {
                         var (inOffset, outOffset) = Locate(phase, cursor);
                         x[p] = input + inOffset;
-                        outBase[p] = outOffset;
+                        outBase[first + p] = outOffset;
                         cursor.Advance(phase);
                     }
                     else
@@ -195,6 +201,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                     }
                 }
 
+                var tile = sums + first * blockWidth; // a partial last tile still fits: chunk is a multiple of tilePixels
                 if (blockWidth == 2 * _width)
                 {
                     TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
@@ -203,10 +210,25 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                 {
                     TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
                 }
+            }
 
-                for (var p = 0; p < valid; p++)
+            if (G.Layout == DataLayout.ChannelsLast)
+            {
+                for (var p = 0; p < item.PixelCount; p++)
                 {
-                    Store(tile + p * blockWidth, bias + firstChannel, 1, lanes, y + outBase[p] + firstChannel * channelStride, channelStride);
+                    Store(sums + p * blockWidth, bias + firstChannel, 1, lanes, y + outBase[p] + firstChannel, 1);
+                }
+            }
+            else
+            {
+                for (var lane = 0; lane < lanes; lane++)
+                {
+                    var channel = y + (firstChannel + lane) * OutputPlane;
+                    var value = bias[firstChannel + lane];
+                    for (var p = 0; p < item.PixelCount; p++)
+                    {
+                        Store(sums + p * blockWidth + lane, &value, 0, 1, channel + outBase[p], 1);
+                    }
                 }
             }
         }

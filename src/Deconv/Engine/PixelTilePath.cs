@@ -59,14 +59,20 @@ internal sealed unsafe class PixelTilePath : PhasePath
             phases.Add(phase);
         }
 
-        // All phases of a channel block in a row, so its outputs stay in cache while they are interleaved.
+        // Channel block outermost, then the same stretch of rows of every phase in turn: the outputs
+        // the phases interleave are written close together in time, while they are in cache.
+        var maxRows = phases.Count == 0 ? 0 : phases.Max(p => p.Rows);
+        var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.A2.Count);
         for (var group = 0; group < g.G; group++)
         for (var block = 0; block < _blocks; block++)
+        for (var row = 0; row < maxRows; row += ChunkRows)
+        for (var u = 0; u < maxPixels; u += chunkPixels)
         for (var p = 0; p < phases.Count; p++)
-        for (var row = 0; row < phases[p].Rows; row += ChunkRows)
-        for (var u = 0; u < phases[p].A2.Count; u += chunkPixels)
         {
-            items.Add(new WorkItem(p, group, block, row, Math.Min(ChunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
+            if (row < phases[p].Rows && u < phases[p].A2.Count)
+            {
+                items.Add(new WorkItem(p, group, block, row, Math.Min(ChunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
+            }
         }
 
         _phases = [.. phases];
