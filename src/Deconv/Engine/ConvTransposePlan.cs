@@ -36,10 +36,8 @@ public sealed unsafe class ConvTransposePlan
 
     private readonly Lifted _g;
     private readonly long _inputLength, _outputLength; // cached: the geometry computes them from shapes
-    private readonly float[]? _weight; // kept for the direct path only
+    private readonly DirectPath? _direct;
     private readonly float[] _bias; // [M], zeros when no bias was given
-    private readonly FusedActivation _activation;
-    private readonly float _slope;
     private readonly PhasePath? _path;
     private readonly Action<int>? _parallelBody;
     private readonly ParallelOptions? _parallelOptions;
@@ -91,8 +89,6 @@ public sealed unsafe class ConvTransposePlan
         _g = new Lifted(geometry);
         var weights = weight.ToArray();
         _bias = bias.IsEmpty ? new float[geometry.OutputChannels] : bias.ToArray();
-        _activation = activation;
-        _slope = leakyReluSlope;
         var simd = SimdSupport.Best;
         VectorWidth = (int)simd;
 
@@ -110,7 +106,7 @@ public sealed unsafe class ConvTransposePlan
         if (_path is null)
         {
             Strategy = ConvTransposeStrategy.Direct;
-            _weight = weights;
+            _direct = new DirectPath(_g, weights, _bias, activation, leakyReluSlope);
             return;
         }
 
@@ -135,7 +131,7 @@ public sealed unsafe class ConvTransposePlan
     public bool RunsInParallel => _parallelBody is not null;
 
     /// <summary>Floats the plan holds besides the geometry: weight (packed, or a copy for the direct path), bias and input scratch.</summary>
-    public long ExtraFloats => (_weight?.Length ?? 0) + _bias.Length + (_path?.ExtraFloats ?? 0);
+    public long ExtraFloats => (_direct?.ExtraFloats ?? 0) + _bias.Length + (_path?.ExtraFloats ?? 0);
 
     /// <summary>SIMD lanes per vector of the fast paths on this machine (1 without SIMD).</summary>
     internal int VectorWidth { get; }
@@ -156,7 +152,7 @@ public sealed unsafe class ConvTransposePlan
 
         if (_path is null)
         {
-            RunDirect(x, y);
+            _direct!.Run(x, y);
             return;
         }
 
@@ -188,7 +184,7 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Runs the plan into a new array.</summary>
     public float[] Run(ReadOnlySpan<float> x)
     {
-        var y = new float[Geometry.OutputLength];
+        var y = new float[_outputLength];
         Run(x, y);
         return y;
     }
@@ -204,65 +200,5 @@ public sealed unsafe class ConvTransposePlan
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// The scalar gather: every output value sums its valid (tap, channel) products in the same order as
-    /// the phase paths (taps ascending, then channels), with fused multiply-adds.
-    /// </summary>
-    private void RunDirect(ReadOnlySpan<float> x, Span<float> y)
-    {
-        var g = _g;
-        var w = _weight!;
-        for (var n = 0; n < g.N; n++)
-        for (var m = 0; m < g.M; m++)
-        {
-            var group = m / g.Mg;
-            var j = m % g.Mg;
-            for (var o0 = 0; o0 < g.A0.Output; o0++)
-            for (var o1 = 0; o1 < g.A1.Output; o1++)
-            for (var o2 = 0; o2 < g.A2.Output; o2++)
-            {
-                var sum = 0f;
-                for (var k0 = 0; k0 < g.A0.Kernel; k0++)
-                {
-                    if (!InputOf(g.A0, o0, k0, out var i0))
-                    {
-                        continue;
-                    }
-
-                    for (var k1 = 0; k1 < g.A1.Kernel; k1++)
-                    {
-                        if (!InputOf(g.A1, o1, k1, out var i1))
-                        {
-                            continue;
-                        }
-
-                        for (var k2 = 0; k2 < g.A2.Kernel; k2++)
-                        {
-                            if (!InputOf(g.A2, o2, k2, out var i2))
-                            {
-                                continue;
-                            }
-
-                            for (var c = group * g.Cg; c < (group + 1) * g.Cg; c++)
-                            {
-                                sum = MathF.FusedMultiplyAdd(x[(int)g.InputIndex(n, c, i0, i1, i2)], w[g.WeightIndex(c, j, k0, k1, k2)], sum);
-                            }
-                        }
-                    }
-                }
-
-                y[(int)g.OutputIndex(n, m, o0, o1, o2)] = Activations.Apply(sum + _bias[m], _activation, _slope);
-            }
-        }
-    }
-
-    /// <summary>The input position that tap <paramref name="k"/> carries to output <paramref name="o"/>, if any.</summary>
-    private static bool InputOf(AxisGeometry axis, int o, int k, out int i)
-    {
-        var t = (long)o + axis.CropBegin - (long)k * axis.Dilation;
-        i = (int)(t / axis.Stride);
-        return t >= 0 && t % axis.Stride == 0 && i < axis.Input;
     }
 }
