@@ -83,7 +83,7 @@ internal static class Program
                 var result = new BenchResult(c.Name, threads, deconvMs, ortMs, ortMs / deconvMs, gflops, 100 * gflops / (peak * threads),
                     plan.ExtraFloats * sizeof(float) / 1e6, diff, plan.Strategy.ToString());
                 results.Add(result);
-                Console.WriteLine($"{c.Name,-10} {threads,3} {deconvMs,10:F3} {ortMs,10:F3} {result.Ratio,10:F2} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {diff,12:E1}  {plan.Strategy}{(diff > 1e-5 ? "  MISMATCH" : "")}");
+                Console.WriteLine($"{c.Name,-10} {threads,3} {deconvMs,10:G4} {ortMs,10:G4} {result.Ratio,10:F2} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {diff,12:E1}  {plan.Strategy}{(diff > 1e-5 ? "  MISMATCH" : "")}");
             }
         }
 

@@ -41,7 +41,9 @@ public sealed unsafe class ConvTransposePlan
     private readonly PhasePath? _path;
     private readonly Action<int>? _parallelBody;
     private readonly ParallelOptions? _parallelOptions;
-    private float* _runOutput; // the output of the Run in progress, for the parallel body
+    private readonly Action<int>? _fillBody;
+    private readonly int _fillParts;
+    private float* _runInput, _runOutput; // the data of the Run in progress, for the parallel bodies
 
     /// <summary>Validates, chooses the strategy and packs the weight.</summary>
     /// <param name="geometry">The transposed convolution.</param>
@@ -115,6 +117,10 @@ public sealed unsafe class ConvTransposePlan
         {
             _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
             _parallelBody = i => _path.RunItem(i, _runOutput);
+            // The input copy in a few parts per thread; the parts write disjoint rows.
+            var rows = _path.ScratchRows;
+            _fillParts = Math.Max(1, Math.Min(rows, 4 * Threads));
+            _fillBody = part => _path.FillScratch(_runInput, (int)((long)rows * part / _fillParts), (int)((long)rows * (part + 1) / _fillParts) - (int)((long)rows * part / _fillParts));
         }
     }
 
@@ -158,9 +164,9 @@ public sealed unsafe class ConvTransposePlan
 
         fixed (float* xp = x, yp = y)
         {
-            _path.FillScratch(xp);
             if (_parallelBody is null)
             {
+                _path.FillScratch(xp, 0, _path.ScratchRows);
                 for (var i = 0; i < _path.ItemCount; i++)
                 {
                     _path.RunItem(i, yp);
@@ -168,13 +174,16 @@ public sealed unsafe class ConvTransposePlan
             }
             else
             {
+                _runInput = xp;
                 _runOutput = yp;
                 try
                 {
+                    Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
                     Parallel.For(0, _path.ItemCount, _parallelOptions!, _parallelBody);
                 }
                 finally
                 {
+                    _runInput = null;
                     _runOutput = null;
                 }
             }

@@ -46,8 +46,11 @@ internal abstract unsafe class PhasePath
     /// <summary>Floats held: packed weight and scratch.</summary>
     public abstract long ExtraFloats { get; }
 
-    /// <summary>Copies the input into the scratch (the padding stays zero).</summary>
-    public abstract void FillScratch(float* x);
+    /// <summary>Rows (all spatial axes but the last, with batch and, channels-first, channel) of the input copy.</summary>
+    public abstract int ScratchRows { get; }
+
+    /// <summary>Copies input rows [first, first + count) into the scratch (the padding stays zero).</summary>
+    public abstract void FillScratch(float* x, int first, int count);
 
     /// <summary>Computes and stores the outputs of one work item.</summary>
     public abstract void RunItem(int index, float* y);

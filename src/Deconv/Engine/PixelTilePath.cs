@@ -104,14 +104,14 @@ internal sealed unsafe class PixelTilePath : PhasePath
             : new PixelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
     }
 
-    public override void FillScratch(float* x)
+    public override int ScratchRows => G.N * G.C * G.A0.Input * G.A1.Input;
+
+    public override void FillScratch(float* x, int first, int count)
     {
         var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
-        for (var n = 0; n < G.N; n++)
-        for (var c = 0; c < channels; c++)
-        for (var a = 0; a < i0; a++)
-        for (var b = 0; b < i1; b++)
+        for (var r = first; r < first + count; r++)
         {
+            var (n, c, a, b) = (r / i1 / i0 / channels, r / i1 / i0 % channels, r / i1 % i0, r % i1);
             var row = _scratch + ((((long)n * channels + c) * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2;
             if (G.Layout == DataLayout.ChannelsFirst)
             {

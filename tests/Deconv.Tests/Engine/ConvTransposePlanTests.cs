@@ -171,6 +171,24 @@ public class ConvTransposePlanTests
         Assert.Equal([1f, 2, 2, 1, 2, 4, 4, 2, 2, 4, 4, 2, 1, 2, 2, 1], plan.Run(Enumerable.Repeat(1f, 9).ToArray()));
     }
 
+    [Theory]
+    [InlineData(ConvTransposeStrategy.Direct)]
+    [InlineData(ConvTransposeStrategy.ChannelTiles)]
+    [InlineData(ConvTransposeStrategy.PixelTiles)]
+    public void Run_on_one_thread_allocates_nothing(ConvTransposeStrategy strategy)
+    {
+        var geometry = new ConvGeometry(2, 6, 5, 1, [new AxisGeometry(20, 3, 2, 1, 1, 40), new AxisGeometry(20, 3, 2, 1, 1, 40)], DataLayout.ChannelsLast);
+        var c = EngineCases.WithData(new Random(14), geometry, bias: true);
+        var plan = c.Plan(1, strategy, activation: FusedActivation.Tanh);
+        Assert.Equal(strategy, plan.Strategy);
+        var y = new float[geometry.OutputLength];
+        plan.Run(c.X, y);
+        plan.Run(c.X, y);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        plan.Run(c.X, y);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
     [Fact]
     public void Running_twice_gives_the_same_result()
     {
