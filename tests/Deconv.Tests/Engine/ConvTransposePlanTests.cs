@@ -112,6 +112,38 @@ public class ConvTransposePlanTests
         }
     }
 
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries() => new()
+    {
+        // name, N, C, M, G, axes
+        { "empty input axis", 1, 3, 4, 1, [new AxisGeometry(0, 3, 2, 1, 0, 5)] },
+        { "empty batch", 0, 3, 4, 1, [new AxisGeometry(4, 3, 2, 1, 0, 9)] },
+        { "crop past the full result", 1, 3, 4, 1, [new AxisGeometry(3, 2, 2, 1, 9, 4)] },
+        { "single output", 2, 5, 3, 1, [new AxisGeometry(6, 3, 2, 1, 4, 1), new AxisGeometry(5, 2, 3, 1, 1, 1)] },
+        { "1x1 kernel is a matrix product", 2, 33, 31, 1, [new AxisGeometry(7, 1, 1, 1, 0, 7), new AxisGeometry(5, 1, 1, 1, 0, 5)] },
+        { "dilation sharing a factor with the stride", 1, 4, 6, 2, [new AxisGeometry(9, 3, 4, 2, 1, 40)] },
+        { "stride far above the kernel", 1, 2, 17, 1, [new AxisGeometry(5, 2, 7, 1, 0, 40), new AxisGeometry(3, 1, 4, 1, 0, 12)] },
+        { "output far past the full result", 1, 3, 2, 1, [new AxisGeometry(2, 2, 1, 1, 0, 70)] },
+        { "depthwise with multiplier", 1, 5, 15, 5, [new AxisGeometry(40, 4, 2, 1, 1, 80)] },
+        { "3-D with dilation and crops", 1, 3, 5, 1, [new AxisGeometry(3, 2, 2, 2, 1, 6), new AxisGeometry(4, 3, 3, 1, 2, 12), new AxisGeometry(5, 2, 1, 3, 0, 9)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(EdgeGeometries))]
+    public void Edge_geometries_agree_with_the_reference_on_every_path(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(n, c, m, groups, axes, layout);
+            var data = EngineCases.WithData(new Random(15), geometry, bias: true);
+            var expected = data.Reference();
+            foreach (var strategy in Enum.GetValues<ConvTransposeStrategy>())
+            {
+                var y = data.RunEngine(2, strategy, parallelLimit: 0);
+                Assert.True(EngineCases.MaxRelativeError(y, expected) <= Tolerance, $"{name} {layout} {strategy}");
+            }
+        }
+    }
+
     [Fact]
     public void Phases_without_taps_receive_only_the_bias()
     {
