@@ -68,6 +68,7 @@ public sealed unsafe class ConvTransposePlan
         int threads, FusedActivation activation, float leakyReluSlope, ConvTransposeStrategy? strategy, long parallelLimit)
     {
         ArgumentNullException.ThrowIfNull(geometry);
+        // No data yet: only the weight and bias lengths are checked here (the data's in Run).
         Check.Lengths(geometry, geometry.InputLength, geometry.InputLength, weight.Length, bias.Length, geometry.OutputChannels);
         if (threads < 0)
         {
