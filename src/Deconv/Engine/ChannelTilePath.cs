@@ -53,18 +53,22 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             phases.Add(phase);
         }
 
-        // Channel block outermost, then the same stretch of pixels of every phase in turn: the outputs
-        // the phases interleave are written close together in time, while they are in cache.
+        // The same stretch of pixels of every phase in turn, so the outputs the phases interleave are
+        // written close together in time, while they are in cache. Channels-first, a channel block's
+        // outputs are whole planes, so blocks go outermost; channels-last, a pixel's channels are
+        // neighbours, so all blocks of a stretch go innermost.
         const int chunk = ChunkTiles * TileKernels.Pixels;
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.Pixels);
-        for (var group = 0; group < g.G; group++)
-        for (var block = 0; block < _blocks; block++)
-        for (var first = 0; first < maxPixels; first += chunk)
-        for (var p = 0; p < phases.Count; p++)
+        var blocks = Enumerable.Range(0, g.G * _blocks);
+        var stretches = Enumerable.Range(0, (maxPixels + chunk - 1) / chunk).SelectMany(s => Enumerable.Range(0, phases.Count).Select(p => (First: s * chunk, Phase: p)));
+        var order = g.Layout == DataLayout.ChannelsFirst
+            ? blocks.SelectMany(b => stretches.Select(s => (Block: b, s.First, s.Phase)))
+            : stretches.SelectMany(s => blocks.Select(b => (Block: b, s.First, s.Phase)));
+        foreach (var (block, first, p) in order)
         {
             if (first < phases[p].Pixels)
             {
-                items.Add(new WorkItem(p, group, block, first, Math.Min(chunk, phases[p].Pixels - first)));
+                items.Add(new WorkItem(p, block / _blocks, block % _blocks, first, Math.Min(chunk, phases[p].Pixels - first)));
             }
         }
 
@@ -107,13 +111,19 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             }
             else
             {
-                // x: [N, C, I0, I1, I2]
-                for (var c = 0; c < channels; c++)
+                // x: [N, C, I0, I1, I2]: transposed 16 channels at a time, so each write fills a cache line.
+                var source = x + (((long)n * channels * i0 + a) * i1 + b) * i2;
+                var channelStride = (long)i0 * i1 * i2;
+                for (var firstChannel = 0; firstChannel < channels; firstChannel += 16)
                 {
-                    var source = x + ((((long)n * channels + c) * i0 + a) * i1 + b) * i2;
+                    var last = Math.Min(firstChannel + 16, channels);
                     for (var k = 0; k < i2; k++)
                     {
-                        row[(long)k * channels + c] = source[k];
+                        var target = row + (long)k * channels;
+                        for (var c = firstChannel; c < last; c++)
+                        {
+                            target[c] = source[c * channelStride + k];
+                        }
                     }
                 }
             }
@@ -225,10 +235,21 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                 for (var lane = 0; lane < lanes; lane++)
                 {
                     var channel = y + (firstChannel + lane) * OutputPlane;
-                    var value = bias[firstChannel + lane];
-                    for (var p = 0; p < item.PixelCount; p++)
+                    var laneSums = sums + lane;
+                    var laneBias = bias[firstChannel + lane];
+                    if (Activation == FusedActivation.None)
                     {
-                        Store(sums + p * blockWidth + lane, &value, 0, 1, channel + outBase[p], 1);
+                        for (var p = 0; p < item.PixelCount; p++)
+                        {
+                            channel[outBase[p]] = laneSums[p * blockWidth] + laneBias;
+                        }
+                    }
+                    else
+                    {
+                        for (var p = 0; p < item.PixelCount; p++)
+                        {
+                            channel[outBase[p]] = Activations.Apply(laneSums[p * blockWidth] + laneBias, Activation, Slope);
+                        }
                     }
                 }
             }

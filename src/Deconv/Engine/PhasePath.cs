@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Deconv.Reference;
@@ -72,7 +73,12 @@ internal abstract unsafe class PhasePath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected void Store(float* sums, float* bias, int biasStep, int count, float* target, long stride)
     {
-        if (Activation == FusedActivation.None)
+        if (Activation == FusedActivation.None && stride == 1 && biasStep == 1)
+        {
+            // Contiguous: vectorised (an addition rounds the same in any width).
+            TensorPrimitives.Add(new ReadOnlySpan<float>(sums, count), new ReadOnlySpan<float>(bias, count), new Span<float>(target, count));
+        }
+        else if (Activation == FusedActivation.None)
         {
             for (var i = 0; i < count; i++)
             {
