@@ -13,7 +13,8 @@ namespace Deconv.Engine;
 /// <remarks>
 /// Every output value is summed over (tap ascending in k0, k1, k2, then input channel ascending) with one
 /// fused multiply-add per product, starting from zero; the bias is added and the activation applied
-/// when it is stored. The padding only ever multiplies zeros by finite weights, which adds nothing.
+/// when it is stored. The padding only ever multiplies zeros by finite weights, which adds nothing (the
+/// direct path, which skips those products, gives the same bits but for the sign of an all-zero sum).
 /// </remarks>
 internal abstract unsafe class PhasePath
 {
@@ -27,7 +28,8 @@ internal abstract unsafe class PhasePath
         OutputPlane = (long)g.A0.Output * g.A1.Output * g.A2.Output;
     }
 
-    protected Lifted G { get; }
+    /// <summary>The geometry; a field, so reading a member does not copy the struct.</summary>
+    protected readonly Lifted G;
 
     protected float[] Bias { get; }
 
