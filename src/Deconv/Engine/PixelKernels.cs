@@ -5,14 +5,14 @@ namespace Deconv.Engine;
 /// <summary>
 /// Micro-kernels vectorised over output pixels, for few output channels: each vector holds consecutive
 /// outputs of one phase along the last axis, which read consecutive inputs of one channels-first row.
-/// A tile is several rows times two vectors times one or four output channels, accumulated over
+/// A tile is several rows times two vectors times one, three or four output channels, accumulated over
 /// (tap, input channel) in that order with one fused multiply-add per product, like
 /// <see cref="TileKernels"/>, so both give the same bits.
 /// </summary>
 /// <remarks>
 /// <c>r0..r3</c> point at each row's input (shift 0, the group's first channel, the tile's first pixel);
 /// tap <c>t</c> of channel <c>c</c> reads <c>r + tapOffsets[t] + c*channelStride</c>. The weight panel
-/// is <c>[tap][channel][1 or 4 output channels]</c>. The tile is written as <c>tile[row][channel][pixel]</c>.
+/// is <c>[tap][channel][1, 3 or 4 output channels]</c>. The tile is written as <c>tile[row][channel][pixel]</c>.
 /// </remarks>
 internal static unsafe class PixelKernels
 {
@@ -79,6 +79,62 @@ internal static unsafe class PixelKernels
         TS.Store(tile + 6 * row + width, a112);
         TS.Store(tile + 7 * row, a103);
         TS.Store(tile + 7 * row + width, a113);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ThreeChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
+        float* r0, float* r1, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        // a{row}{vector}{channel}
+        TV a000 = TS.Zero, a001 = TS.Zero, a002 = TS.Zero, a010 = TS.Zero, a011 = TS.Zero, a012 = TS.Zero;
+        TV a100 = TS.Zero, a101 = TS.Zero, a102 = TS.Zero, a110 = TS.Zero, a111 = TS.Zero, a112 = TS.Zero;
+        for (var t = 0; t < taps; t++)
+        {
+            var p0 = r0 + tapOffsets[t];
+            var p1 = r1 + tapOffsets[t];
+            for (var c = 0; c < channels; c++)
+            {
+                var x00 = TS.Load(p0);
+                var x01 = TS.Load(p0 + width);
+                var x10 = TS.Load(p1);
+                var x11 = TS.Load(p1 + width);
+                p0 += channelStride;
+                p1 += channelStride;
+                var b = TS.Broadcast(w[0]);
+                a000 = TS.Fma(x00, b, a000);
+                a010 = TS.Fma(x01, b, a010);
+                a100 = TS.Fma(x10, b, a100);
+                a110 = TS.Fma(x11, b, a110);
+                b = TS.Broadcast(w[1]);
+                a001 = TS.Fma(x00, b, a001);
+                a011 = TS.Fma(x01, b, a011);
+                a101 = TS.Fma(x10, b, a101);
+                a111 = TS.Fma(x11, b, a111);
+                b = TS.Broadcast(w[2]);
+                a002 = TS.Fma(x00, b, a002);
+                a012 = TS.Fma(x01, b, a012);
+                a102 = TS.Fma(x10, b, a102);
+                a112 = TS.Fma(x11, b, a112);
+                w += 3;
+            }
+        }
+
+        var row = 2 * width; // one channel's pixels
+        TS.Store(tile, a000);
+        TS.Store(tile + width, a010);
+        TS.Store(tile + row, a001);
+        TS.Store(tile + row + width, a011);
+        TS.Store(tile + 2 * row, a002);
+        TS.Store(tile + 2 * row + width, a012);
+        TS.Store(tile + 3 * row, a100);
+        TS.Store(tile + 3 * row + width, a110);
+        TS.Store(tile + 4 * row, a101);
+        TS.Store(tile + 4 * row + width, a111);
+        TS.Store(tile + 5 * row, a102);
+        TS.Store(tile + 5 * row + width, a112);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

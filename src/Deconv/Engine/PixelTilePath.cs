@@ -7,8 +7,8 @@ namespace Deconv.Engine;
 /// <summary>
 /// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
 /// final layer to 3 channels): scratch channels-first <c>[N, C, P0, P1, P2]</c>; a tile is a few output
-/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times one or four
-/// output channels; weight panels <c>[phase][group][block][tap][C/G][1 or 4]</c>, zero past M/G.
+/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times one, three or
+/// four output channels; weight panels <c>[phase][group][block][tap][C/G][1, 3 or 4]</c>, zero past M/G.
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
 {
@@ -154,8 +154,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
     }
 
-    /// <summary>Output channels per block: 1 for one channel per group, else 4 (the last block padded with zero weights).</summary>
-    private static int BlockChannels(Lifted g) => g.Mg == 1 ? 1 : 4;
+    /// <summary>Output channels per block: 1 or 3 when they divide M/G (3: RGB outputs), else 4 (the last block padded with zero weights).</summary>
+    private static int BlockChannels(Lifted g) => g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
 
     /// <summary>Writes the panel <c>[tap][channel][block channel]</c> of one (phase, group, block); returns its length.</summary>
     private int Pack(float[] weight, Phase phase, int group, int block, float* panel)
@@ -214,6 +214,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     {
                         PixelKernels.OneChannel<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride,
                             rowInput[0] + u, rowInput[1] + u, rowInput[2] + u, rowInput[3] + u, tile);
+                    }
+                    else if (_blockChannels == 3)
+                    {
+                        PixelKernels.ThreeChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[1] + u, tile);
                     }
                     else
                     {
