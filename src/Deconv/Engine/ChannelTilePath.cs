@@ -96,18 +96,25 @@ internal sealed unsafe class ChannelTilePath : PhasePath
 
     public override int ScratchRows => G.N * G.A0.Input * G.A1.Input;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void FillScratch(float* x, int first, int count)
     {
+        if (count == 0)
+        {
+            return;
+        }
+
         var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
+        // Row r = (n*I0 + a)*I1 + b, stepped without division.
+        var (n, a, b) = (first / i1 / i0, first / i1 % i0, first % i1);
         for (var r = first; r < first + count; r++)
         {
-            var (n, a, b) = (r / i1 / i0, r / i1 % i0, r % i1);
             var row = _scratch + ((((long)n * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2) * channels;
             if (G.Layout == DataLayout.ChannelsLast)
             {
-                // x: [N, I0, I1, I2, C]: a row of I2*C is contiguous in both.
+                // x: [N, I0, I1, I2, C]: row r of I2*C is contiguous at r*I2*C.
                 var bytes = (long)i2 * channels * sizeof(float);
-                Buffer.MemoryCopy(x + (((long)n * i0 + a) * i1 + b) * i2 * channels, row, bytes, bytes);
+                Buffer.MemoryCopy(x + (long)r * i2 * channels, row, bytes, bytes);
             }
             else
             {
@@ -125,6 +132,16 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                             target[c] = source[c * channelStride + k];
                         }
                     }
+                }
+            }
+
+            if (++b == i1)
+            {
+                b = 0;
+                if (++a == i0)
+                {
+                    a = 0;
+                    n++;
                 }
             }
         }

@@ -110,26 +110,44 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     public override int ScratchRows => G.N * G.C * G.A0.Input * G.A1.Input;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void FillScratch(float* x, int first, int count)
     {
+        if (count == 0)
+        {
+            return;
+        }
+
         var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
+        // Row r = ((n*C + c)*I0 + a)*I1 + b, stepped without division.
+        var (image, a, b) = (first / i1 / i0, first / i1 % i0, first % i1); // image = n*C + c
         for (var r = first; r < first + count; r++)
         {
-            var (n, c, a, b) = (r / i1 / i0 / channels, r / i1 / i0 % channels, r / i1 % i0, r % i1);
-            var row = _scratch + ((((long)n * channels + c) * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2;
+            var row = _scratch + (((long)image * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2;
             if (G.Layout == DataLayout.ChannelsFirst)
             {
-                // x: [N, C, I0, I1, I2]: a row of I2 is contiguous in both.
+                // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
                 var bytes = (long)i2 * sizeof(float);
-                Buffer.MemoryCopy(x + ((((long)n * channels + c) * i0 + a) * i1 + b) * i2, row, bytes, bytes);
+                Buffer.MemoryCopy(x + (long)r * i2, row, bytes, bytes);
             }
             else
             {
                 // x: [N, I0, I1, I2, C]
+                var (n, c) = (image / channels, image % channels);
                 var source = x + (((long)n * i0 + a) * i1 + b) * i2 * channels + c;
                 for (var k = 0; k < i2; k++)
                 {
                     row[k] = source[(long)k * channels];
+                }
+            }
+
+            if (++b == i1)
+            {
+                b = 0;
+                if (++a == i0)
+                {
+                    a = 0;
+                    image++;
                 }
             }
         }
