@@ -94,11 +94,13 @@ internal static class Program
         }
     }
 
-    /// <summary>Median wall time in milliseconds after warm-up (the first calls also run the JIT's tiers).</summary>
+    /// <summary>Median wall time in milliseconds after warm-up.</summary>
     private static double Median(Action run, BenchOptions options)
     {
+        // Warm up by count and by time: .NET compiles a method's optimised code in the background about
+        // 100 ms after its 30th call, so a tiny case timed at once would measure unoptimised code.
         var timer = Stopwatch.StartNew();
-        for (var i = 0; i < options.Warmup; i++)
+        for (var i = 0; i < options.Warmup || timer.Elapsed.TotalSeconds < options.WarmupSeconds; i++)
         {
             run();
         }
@@ -161,6 +163,8 @@ internal sealed record BenchResult(
 internal sealed record BenchOptions(string Suite, bool Quick, string? Json, int[] Threads, string? Case)
 {
     public int Warmup => Quick ? 1 : 3;
+
+    public double WarmupSeconds => Quick ? 0.2 : 0.5;
 
     public int MinRepetitions => Quick ? 3 : 10;
 

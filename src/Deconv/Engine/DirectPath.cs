@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -29,6 +30,7 @@ internal sealed class DirectPath
 
     public long ExtraFloats => _weight.Length;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         var g = _g;
