@@ -11,7 +11,7 @@ public enum ConvTransposeStrategy
     /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output channels (the general fast path).</summary>
     ChannelTiles,
 
-    /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output pixels (few output channels per group, e.g. depthwise).</summary>
+    /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output pixels (few output channels per group, e.g. depthwise; long channels-first rows).</summary>
     PixelTiles,
 }
 

@@ -6,9 +6,9 @@ namespace Deconv.Engine;
 
 /// <summary>
 /// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
-/// final layer to 3 channels): scratch channels-first <c>[N, C, P0, P1, P2]</c>; a tile is a few output
-/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times one, three or
-/// four output channels; weight panels <c>[phase][group][block][tap][C/G][1, 3 or 4]</c>, zero past M/G.
+/// final layer to 3 channels) or long channels-first rows: scratch channels-first <c>[N, C, P0, P1, P2]</c>; a tile is a few output
+/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4 or 12
+/// output channels; weight panels <c>[phase][group][block][tap][C/G][1, 3, 4 or 12]</c>, zero past M/G.
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
 {
@@ -33,8 +33,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         _simd = simd;
         _width = (int)simd;
         _tilePixels = 2 * _width;
-        _blockChannels = BlockChannels(g);
-        _tileRows = _blockChannels == 1 ? 4 : 2;
+        _blockChannels = BlockChannels(g, simd);
+        _tileRows = _blockChannels switch { 1 => 4, 12 => 1, _ => 2 };
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
@@ -84,12 +84,25 @@ internal sealed unsafe class PixelTilePath : PhasePath
     public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
 
     /// <summary>
-    /// Whether this path suits the geometry better than vectors over channels: at most half a vector of
-    /// output channels per group, and phase rows at least a vector long (measured on Zen 5 with 256-bit
-    /// vectors: depthwise 7x, three output channels 2.8x faster than vectors over channels).
+    /// Whether this path suits the geometry better than vectors over channels (measured on Zen 5):
+    /// <list type="bullet">
+    /// <item>at most half a vector of output channels per group and phase rows at least a vector long,
+    /// with 256- or 512-bit vectors (depthwise 7x, three output channels 2.8x faster with 256-bit);</item>
+    /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
+    /// that fill whole two-vector tiles (unet and hifigan 8-15% faster; with short rows, or
+    /// channels-last output, vectors over channels are faster).</item>
+    /// </list>
     /// </summary>
-    public static bool Suits(Lifted g, SimdWidth simd) =>
-        simd >= SimdWidth.V256 && g.Mg <= (int)simd / 2 && g.A2.Output / g.A2.Stride >= (int)simd;
+    public static bool Suits(Lifted g, SimdWidth simd)
+    {
+        var width = (int)simd;
+        var rows = g.A2.Output / g.A2.Stride; // outputs per phase row, about
+        var tile = 2 * width;
+        var fewChannels = simd >= SimdWidth.V256 && g.Mg <= width / 2 && rows >= width;
+        var longRows = simd == SimdWidth.V512 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= 12
+            && rows >= tile && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
+        return fewChannels || longRows;
+    }
 
     /// <summary>The path, or null when its scratch or panels would not fit an array.</summary>
     public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
@@ -101,7 +114,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
             Padding(g.A2, AxisPhase.Decompose(g.A2), tile: 2 * (int)simd),
         };
         var scratch = Shapes.TryProduct([g.N, g.C, padding[0].Length, padding[1].Length, padding[2].Length]);
-        var blockChannels = BlockChannels(g);
+        var blockChannels = BlockChannels(g, simd);
         var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
         return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
             ? null
@@ -172,8 +185,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
     }
 
-    /// <summary>Output channels per block: 1 or 3 when they divide M/G (3: RGB outputs), else 4 (the last block padded with zero weights).</summary>
-    private static int BlockChannels(Lifted g) => g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
+    /// <summary>
+    /// Output channels per block: 12 for many channels with 512-bit vectors (32 registers hold the 24
+    /// accumulators), else 1 or 3 when they divide M/G (3: RGB outputs), else 4; the last block is
+    /// padded with zero weights.
+    /// </summary>
+    private static int BlockChannels(Lifted g, SimdWidth simd) =>
+        g.Mg >= 12 && simd == SimdWidth.V512 ? 12 : g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
 
     /// <summary>Writes the panel <c>[tap][channel][block channel]</c> of one (phase, group, block); returns its length.</summary>
     private int Pack(float[] weight, Phase phase, int group, int block, float* panel)
@@ -207,7 +225,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var outputChannelStride = OutputChannelStride;
         var positionStride = G.A2.Stride * OutputPositionStride; // between neighbouring outputs of a phase row
         var taps = phase.TapOffsets.Length;
-        var tile = stackalloc float[4 * 2 * _width * 2];
+        var tile = stackalloc float[12 * 2 * _width]; // the largest tile: rows x channels x pixels is at most 12 x 2W
         var rowInput = stackalloc float*[4];
         var rowOutput = stackalloc long[4];
         fixed (int* tapOffsets = phase.TapOffsets)
@@ -228,7 +246,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
                 for (var u = item.FirstPixel; u < pixelEnd; u += _tilePixels)
                 {
-                    if (_blockChannels == 1)
+                    if (_blockChannels == 12)
+                    {
+                        PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, tile);
+                    }
+                    else if (_blockChannels == 1)
                     {
                         PixelKernels.OneChannel<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride,
                             rowInput[0] + u, rowInput[1] + u, rowInput[2] + u, rowInput[3] + u, tile);

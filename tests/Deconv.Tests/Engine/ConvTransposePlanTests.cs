@@ -73,6 +73,19 @@ public class ConvTransposePlanTests
     }
 
     [Fact]
+    public void Many_channels_with_long_channels_first_rows_take_the_pixel_path_where_vectors_are_16_wide()
+    {
+        var axes = new[] { new AxisGeometry(4, 2, 2, 1, 0, 8), new AxisGeometry(32, 2, 2, 1, 0, 64) };
+        var first = new ConvGeometry(1, 24, 40, 1, axes, DataLayout.ChannelsFirst);
+        var c = EngineCases.WithData(new Random(16), first, bias: true);
+        var plan = new ConvTransposePlan(first, c.W, c.Bias);
+        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
+        // Channels-last output is written faster a pixel at a time.
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(first.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).Strategy);
+    }
+
+    [Fact]
     public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
     {
         var geometry = new ConvGeometry(2, 40, 37, 1,
