@@ -47,11 +47,13 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             for (var block = 0; block < _blocks; block++)
             {
                 phase.PanelOffsets[group * _blocks + block] = panelOffset;
-                panelOffset += Pack(weight, phase, group, block, _packed + panelOffset);
+                panelOffset += (long)phase.TapOffsets.Length * g.Cg * BlockWidth(block);
             }
 
             phases.Add(phase);
         }
+
+        PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * 2 * _width, BlockWidth(block)));
 
         // The same stretch of pixels of every phase in turn, so the outputs the phases interleave are
         // written close together in time, while they are in cache. Channels-first, a channel block's
@@ -167,25 +169,6 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     }
 
     private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
-
-    /// <summary>Writes the panel <c>[tap][channel][lane]</c> of one (phase, group, block); returns its length.</summary>
-    private int Pack(float[] weight, Phase phase, int group, int block, float* panel)
-    {
-        var blockWidth = BlockWidth(block);
-        var first = block * 2 * _width;
-        var i = 0;
-        foreach (var k0 in phase.A0.Taps)
-        foreach (var k1 in phase.A1.Taps)
-        foreach (var k2 in phase.A2.Taps)
-        for (var c = 0; c < G.Cg; c++)
-        for (var lane = 0; lane < blockWidth; lane++)
-        {
-            var j = first + lane;
-            panel[i++] = j < G.Mg ? weight[G.WeightIndex(group * G.Cg + c, j, k0, k1, k2)] : 0f;
-        }
-
-        return i;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem<TV, TS>(int index, float* y)

@@ -145,6 +145,41 @@ internal abstract unsafe class PhasePath
         return offsets;
     }
 
+    /// <summary>
+    /// Packs the weight into every panel: panel (phase, group, block) holds
+    /// <c>[tap][input channel][lane] = w[group*C/G + channel, first + lane, taps]</c>, zero past M/G, where
+    /// <paramref name="lanes"/> gives a block's first output channel and width, and
+    /// <c>panelOffsets[phase][group*blocks + block]</c> where it starts. Input channel outermost, so each
+    /// channel's weights <c>[M/G, k...]</c> are read while they are in cache.
+    /// </summary>
+    protected void PackPanels(float[] weight, float* packed, IReadOnlyList<(AxisPhase P0, AxisPhase P1, AxisPhase P2, long[] PanelOffsets)> phases,
+        int blocks, Func<int, (int First, int Width)> lanes)
+    {
+        for (var group = 0; group < G.G; group++)
+        for (var c = 0; c < G.Cg; c++)
+        {
+            var channel = group * G.Cg + c;
+            foreach (var (p0, p1, p2, offsets) in phases)
+            for (var block = 0; block < blocks; block++)
+            {
+                var (first, width) = lanes(block);
+                var panel = packed + offsets[group * blocks + block];
+                var t = 0;
+                foreach (var k0 in p0.Taps)
+                foreach (var k1 in p1.Taps)
+                foreach (var k2 in p2.Taps)
+                {
+                    var target = panel + ((long)t++ * G.Cg + c) * width;
+                    for (var lane = 0; lane < width; lane++)
+                    {
+                        var j = first + lane;
+                        target[lane] = j < G.Mg ? weight[G.WeightIndex(channel, j, k0, k1, k2)] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>A zeroed array that never moves, and its address.</summary>
     protected static float[] PinnedArray(long length, out float* address)
     {

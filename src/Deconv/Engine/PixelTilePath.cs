@@ -53,11 +53,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
             for (var block = 0; block < _blocks; block++)
             {
                 phase.PanelOffsets[group * _blocks + block] = panelOffset;
-                panelOffset += Pack(weight, phase, group, block, _packed + panelOffset);
+                panelOffset += (long)phase.TapOffsets.Length * g.Cg * _blockChannels;
             }
 
             phases.Add(phase);
         }
+
+        PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * _blockChannels, _blockChannels));
 
         // Channel block outermost, then the same stretch of rows of every phase in turn: the outputs
         // the phases interleave are written close together in time, while they are in cache.
@@ -192,23 +194,6 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// </summary>
     private static int BlockChannels(Lifted g, SimdWidth simd) =>
         g.Mg >= 12 && simd == SimdWidth.V512 ? 12 : g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
-
-    /// <summary>Writes the panel <c>[tap][channel][block channel]</c> of one (phase, group, block); returns its length.</summary>
-    private int Pack(float[] weight, Phase phase, int group, int block, float* panel)
-    {
-        var i = 0;
-        foreach (var k0 in phase.A0.Taps)
-        foreach (var k1 in phase.A1.Taps)
-        foreach (var k2 in phase.A2.Taps)
-        for (var c = 0; c < G.Cg; c++)
-        for (var b = 0; b < _blockChannels; b++)
-        {
-            var j = block * _blockChannels + b;
-            panel[i++] = j < G.Mg ? weight[G.WeightIndex(group * G.Cg + c, j, k0, k1, k2)] : 0f;
-        }
-
-        return i;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem<TV, TS>(int index, float* y)
