@@ -24,7 +24,8 @@ public enum ConvTransposeStrategy
 /// <see cref="Parallel"/>'s own bookkeeping).</para>
 /// <para>Each output value is one sum over (tap, input channel) in a fixed order with fused multiply-adds,
 /// written once, so the result is bit-identical for every thread count, strategy and SIMD width. A plan
-/// owns a scratch buffer: do not run one plan from several threads at once.</para>
+/// owns a scratch buffer: a <c>Run</c> started while another is running on the same plan throws
+/// <see cref="InvalidOperationException"/>; give each thread its own plan.</para>
 /// </remarks>
 public sealed unsafe class ConvTransposePlan
 {
@@ -44,6 +45,7 @@ public sealed unsafe class ConvTransposePlan
     private readonly Action<int>? _fillBody;
     private readonly int _fillParts;
     private float* _runInput, _runOutput; // the data of the Run in progress, for the parallel bodies
+    private int _running; // 1 while a phase-path Run uses the scratch
 
     /// <summary>Validates, chooses the strategy and packs the weight.</summary>
     /// <param name="geometry">The transposed convolution.</param>
@@ -145,6 +147,7 @@ public sealed unsafe class ConvTransposePlan
 
     /// <summary>y = activation(conv_transpose(x, w) + bias); x: <see cref="ConvGeometry.InputShape"/>, y: <see cref="ConvGeometry.OutputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is running this plan (fast paths only).</exception>
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length != _inputLength)
@@ -163,31 +166,18 @@ public sealed unsafe class ConvTransposePlan
             return;
         }
 
-        fixed (float* xp = x, yp = y)
+        if (Interlocked.Exchange(ref _running, 1) != 0)
         {
-            if (_parallelBody is null)
-            {
-                _path.FillScratch(xp, 0, _path.ScratchRows);
-                for (var i = 0; i < _path.ItemCount; i++)
-                {
-                    _path.RunItem(i, yp);
-                }
-            }
-            else
-            {
-                _runInput = xp;
-                _runOutput = yp;
-                try
-                {
-                    Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
-                    Parallel.For(0, _path.ItemCount, _parallelOptions!, _parallelBody);
-                }
-                finally
-                {
-                    _runInput = null;
-                    _runOutput = null;
-                }
-            }
+            throw new InvalidOperationException("ConvTransposePlan.Run is already running on another thread: a plan owns one scratch buffer, so give each thread its own plan");
+        }
+
+        try
+        {
+            RunPhases(x, y);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
         }
     }
 
@@ -197,6 +187,37 @@ public sealed unsafe class ConvTransposePlan
         var y = new float[_outputLength];
         Run(x, y);
         return y;
+    }
+
+    private void RunPhases(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var path = _path!;
+        fixed (float* xp = x, yp = y)
+        {
+            if (_parallelBody is null)
+            {
+                path.FillScratch(xp, 0, path.ScratchRows);
+                for (var i = 0; i < path.ItemCount; i++)
+                {
+                    path.RunItem(i, yp);
+                }
+            }
+            else
+            {
+                _runInput = xp;
+                _runOutput = yp;
+                try
+                {
+                    Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
+                    Parallel.For(0, path.ItemCount, _parallelOptions!, _parallelBody);
+                }
+                finally
+                {
+                    _runInput = null;
+                    _runOutput = null;
+                }
+            }
+        }
     }
 
     private static bool AllFinite(float[] values)

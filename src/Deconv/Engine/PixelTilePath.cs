@@ -12,7 +12,7 @@ namespace Deconv.Engine;
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
 {
-    /// <summary>Rows per work item (a multiple of both kernels' row counts).</summary>
+    /// <summary>Rows per work item (a multiple of every kernel's row count: 1, 2 or 4).</summary>
     private const int ChunkRows = 8;
 
     /// <summary>Pixel tiles along a row per work item.</summary>

@@ -247,6 +247,31 @@ public class ConvTransposePlanTests
     }
 
     [Fact]
+    public void Concurrent_runs_of_one_plan_are_refused_not_corrupted()
+    {
+        var geometry = new ConvGeometry(4, 64, 64, 1, [new AxisGeometry(24, 4, 2, 1, 1, 48), new AxisGeometry(24, 4, 2, 1, 1, 48)]);
+        var c = EngineCases.WithData(new Random(17), geometry, bias: false);
+        var plan = c.Plan(1, ConvTransposeStrategy.ChannelTiles);
+        var expected = plan.Run(c.X);
+        var refused = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            var y = new float[expected.Length];
+            try
+            {
+                plan.Run(c.X, y);
+                Assert.Equal(expected, y);
+            }
+            catch (InvalidOperationException)
+            {
+                Interlocked.Increment(ref refused);
+            }
+        });
+        Assert.Equal(expected, plan.Run(c.X)); // still usable afterwards
+        Assert.True(refused < 8, "every run was refused");
+    }
+
+    [Fact]
     public void Bad_arguments_name_the_parameter()
     {
         var geometry = new ConvGeometry(1, 2, 2, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
