@@ -105,14 +105,23 @@ internal static class Program
             run();
         }
 
+        // A sample times enough calls to last at least 50 us, so timer resolution does not matter for tiny cases.
+        var start = Stopwatch.GetTimestamp();
+        run();
+        var single = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var calls = (int)Math.Clamp(Math.Ceiling(0.05 / Math.Max(single, 1e-6)), 1, 100_000);
         var budget = options.Quick ? 0.3 : 2.0; // seconds of measuring per implementation, beyond the minimum count
         var times = new List<double>();
         timer.Restart();
         while (times.Count < options.MinRepetitions || (timer.Elapsed.TotalSeconds < budget && times.Count < 200))
         {
-            var start = Stopwatch.GetTimestamp();
-            run();
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < calls; i++)
+            {
+                run();
+            }
+
+            times.Add((Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency / calls);
         }
 
         times.Sort();
