@@ -81,10 +81,14 @@ internal static unsafe class PixelKernels
         TS.Store(tile + 7 * row + width, a113);
     }
 
-    /// <summary>One row, two vectors, twelve output channels: 24 accumulators, for 512-bit vectors (32 registers).</summary>
+    /// <summary>
+    /// Two vectors, twelve output channels: 24 accumulators, for 512-bit vectors (32 registers). The two
+    /// vectors start at <paramref name="v0"/> and <paramref name="v1"/>: one row (<c>v1 = v0 + width</c>)
+    /// or two short rows.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TwelveChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
-        float* r0, float* tile)
+        float* v0, float* v1, float* tile)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -93,12 +97,14 @@ internal static unsafe class PixelKernels
         TV a000 = TS.Zero, a100 = TS.Zero, a001 = TS.Zero, a101 = TS.Zero, a002 = TS.Zero, a102 = TS.Zero, a003 = TS.Zero, a103 = TS.Zero, a004 = TS.Zero, a104 = TS.Zero, a005 = TS.Zero, a105 = TS.Zero, a006 = TS.Zero, a106 = TS.Zero, a007 = TS.Zero, a107 = TS.Zero, a008 = TS.Zero, a108 = TS.Zero, a009 = TS.Zero, a109 = TS.Zero, a010 = TS.Zero, a110 = TS.Zero, a011 = TS.Zero, a111 = TS.Zero;
         for (var t = 0; t < taps; t++)
         {
-            var p = r0 + tapOffsets[t];
+            var p0 = v0 + tapOffsets[t];
+            var p1 = v1 + tapOffsets[t];
             for (var c = 0; c < channels; c++)
             {
-                var x0 = TS.Load(p);
-                var x1 = TS.Load(p + width);
-                p += channelStride;
+                var x0 = TS.Load(p0);
+                var x1 = TS.Load(p1);
+                p0 += channelStride;
+                p1 += channelStride;
                 TV b;
                 b = TS.Broadcast(w[0]);
                 a000 = TS.Fma(x0, b, a000);

@@ -32,9 +32,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     {
         _simd = simd;
         _width = (int)simd;
-        _tilePixels = 2 * _width;
-        _blockChannels = BlockChannels(g, simd);
-        _tileRows = _blockChannels switch { 1 => 4, 12 => 1, _ => 2 };
+        (_blockChannels, _tileRows, _tilePixels) = TileShape(g, simd);
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
@@ -91,18 +89,18 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <item>at most half a vector of output channels per group and phase rows at least a vector long,
     /// with 256- or 512-bit vectors (depthwise 7x, three output channels 2.8x faster with 256-bit);</item>
     /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
-    /// that fill whole two-vector tiles (unet and hifigan 8-15% faster; with short rows, or
-    /// channels-last output, vectors over channels are faster).</item>
+    /// at least a vector long that fill the tiles well (fcn 1.5x, dcgan3 and unet about 10% faster,
+    /// unet3d the same; with shorter rows, or channels-last output, vectors over channels are faster).</item>
     /// </list>
     /// </summary>
     public static bool Suits(Lifted g, SimdWidth simd)
     {
         var width = (int)simd;
-        var rows = g.A2.Output / g.A2.Stride; // outputs per phase row, about
-        var tile = 2 * width;
+        var rows = PhaseRowLength(g);
+        var tile = TileShape(g, simd).Pixels;
         var fewChannels = simd >= SimdWidth.V256 && g.Mg <= width / 2 && rows >= width;
         var longRows = simd == SimdWidth.V512 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= 12
-            && rows >= tile && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
+            && rows >= width && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
         return fewChannels || longRows;
     }
 
@@ -113,10 +111,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
         {
             Padding(g.A0, AxisPhase.Decompose(g.A0), tile: 1),
             Padding(g.A1, AxisPhase.Decompose(g.A1), tile: 1),
-            Padding(g.A2, AxisPhase.Decompose(g.A2), tile: 2 * (int)simd),
+            Padding(g.A2, AxisPhase.Decompose(g.A2), tile: TileShape(g, simd).Pixels),
         };
         var scratch = Shapes.TryProduct([g.N, g.C, padding[0].Length, padding[1].Length, padding[2].Length]);
-        var blockChannels = BlockChannels(g, simd);
+        var blockChannels = TileShape(g, simd).Channels;
         var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
         return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
             ? null
@@ -188,12 +186,24 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// Output channels per block: 12 for many channels with 512-bit vectors (32 registers hold the 24
-    /// accumulators), else 1 or 3 when they divide M/G (3: RGB outputs), else 4; the last block is
-    /// padded with zero weights.
+    /// The tile: output channels per block, rows, and pixels per row. 12 channels for many channels with
+    /// 512-bit vectors (32 registers hold the 24 accumulators), in one row of two vectors or, when phase
+    /// rows are at most a vector long, two rows of one; else 1 (4 rows) or, when they divide M/G, 3
+    /// (RGB outputs), else 4 (2 rows), of two vectors. The last block is padded with zero weights.
     /// </summary>
-    private static int BlockChannels(Lifted g, SimdWidth simd) =>
-        g.Mg >= 12 && simd == SimdWidth.V512 ? 12 : g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
+    private static (int Channels, int Rows, int Pixels) TileShape(Lifted g, SimdWidth simd)
+    {
+        var width = (int)simd;
+        if (g.Mg >= 12 && simd == SimdWidth.V512)
+        {
+            return PhaseRowLength(g) <= width ? (12, 2, width) : (12, 1, 2 * width);
+        }
+
+        return g.Mg == 1 ? (1, 4, 2 * width) : g.Mg % 3 == 0 ? (3, 2, 2 * width) : (4, 2, 2 * width);
+    }
+
+    /// <summary>The longest phase row: outputs of the last axis in one phase.</summary>
+    private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem<TV, TS>(int index, float* y)
@@ -233,7 +243,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                 {
                     if (_blockChannels == 12)
                     {
-                        PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, tile);
+                        var second = _tileRows == 2 ? rowInput[1] + u : rowInput[0] + u + _width;
+                        PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, second, tile);
                     }
                     else if (_blockChannels == 1)
                     {
@@ -255,7 +266,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     {
                         var channel = firstChannel + j;
                         var target = y + rowOutput[r] + channel * outputChannelStride + u * positionStride;
-                        Store(tile + (r * _blockChannels + j) * _tilePixels, bias + channel, 0, pixels, target, positionStride);
+                        // Tiles are [row][channel][pixel], but the 12-channel kernel's [channel][vector]: its rows are its vectors.
+                        var sums = _blockChannels == 12 ? tile + j * 2 * _width + r * _tilePixels : tile + (r * _blockChannels + j) * _tilePixels;
+                        Store(sums, bias + channel, 0, pixels, target, positionStride);
                     }
                 }
             }

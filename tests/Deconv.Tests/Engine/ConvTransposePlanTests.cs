@@ -81,8 +81,16 @@ public class ConvTransposePlanTests
         var plan = new ConvTransposePlan(first, c.W, c.Bias);
         Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
         Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
-        // Channels-last output is written faster a pixel at a time.
+        // Channels-last output is written faster a pixel at a time, and phase rows shorter than a vector waste lanes.
         Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(first.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).Strategy);
+        var shortRows = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(7, 2, 2, 1, 0, 14)]);
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(shortRows, new float[shortRows.WeightLength]).Strategy);
+        // Rows of exactly one vector: two rows per tile.
+        var vectorRows = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(16, 2, 2, 1, 0, 32)]);
+        var v = EngineCases.WithData(new Random(18), vectorRows, bias: true);
+        var vectorPlan = new ConvTransposePlan(vectorRows, v.W, v.Bias);
+        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, vectorPlan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(vectorPlan.Run(v.X), v.Reference()) <= Tolerance);
     }
 
     [Fact]
