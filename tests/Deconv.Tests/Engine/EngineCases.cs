@@ -31,8 +31,11 @@ internal sealed record EngineCase(ConvGeometry Geometry, float[] X, float[] W, f
 /// around the vector widths and tile sizes.</summary>
 internal static class EngineCases
 {
-    /// <summary>Channel counts just below, at and above 4, 8, 16 and 32 lanes (one or two vectors), and primes.</summary>
-    private static readonly int[] ChannelCounts = [1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 23, 31, 32, 33, 37];
+    /// <summary>
+    /// Channel counts just below, at and above 4, 8, 16 and 32 lanes (one or two vectors) and 12 and 24
+    /// (the pixel path's widest channel block), and primes.
+    /// </summary>
+    private static readonly int[] ChannelCounts = [1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 37];
 
     public static EngineCase Random(Random random, long maxMultiplyAdds = 20_000)
     {
