@@ -23,7 +23,8 @@ public enum ConvTransposeStrategy
 /// then allocates nothing on the heap when it runs on one thread (on several, only
 /// <see cref="Parallel"/>'s own bookkeeping).</para>
 /// <para>Each output value is one sum over (tap, input channel) in a fixed order with fused multiply-adds,
-/// written once, so the result is bit-identical for every thread count, strategy and SIMD width. A plan
+/// written once, so the result is bit-identical for every thread count and SIMD width, and across
+/// strategies up to the sign of an all-zero sum. A plan
 /// owns a scratch buffer: a <c>Run</c> started while another is running on the same plan throws
 /// <see cref="InvalidOperationException"/>; give each thread its own plan.</para>
 /// </remarks>
