@@ -80,6 +80,10 @@ internal abstract unsafe class PhasePath
             // Contiguous: vectorised (an addition rounds the same in any width).
             TensorPrimitives.Add(new ReadOnlySpan<float>(sums, count), new ReadOnlySpan<float>(bias, count), new Span<float>(target, count));
         }
+        else if (Activation == FusedActivation.None && stride == 1 && biasStep == 0)
+        {
+            TensorPrimitives.Add(new ReadOnlySpan<float>(sums, count), *bias, new Span<float>(target, count));
+        }
         else if (Activation == FusedActivation.None)
         {
             for (var i = 0; i < count; i++)
