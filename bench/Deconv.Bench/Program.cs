@@ -16,13 +16,15 @@ internal static class Program
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
+    /// <summary>Largest difference from ONNX Runtime, relative to the output's largest magnitude, counted as agreement.</summary>
+    private const double MismatchLimit = 1e-5;
+
     public static int Main(string[] args)
     {
         try
         {
             var options = BenchOptions.Parse(args);
-            Run(options);
-            return 0;
+            return Run(options);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException or FormatException)
         {
@@ -31,7 +33,8 @@ internal static class Program
         }
     }
 
-    private static void Run(BenchOptions options)
+    /// <summary>Runs the suite; returns 1 when Deconv and ONNX Runtime disagree on some case, else 0.</summary>
+    private static int Run(BenchOptions options)
     {
         var cases = BenchCase.Load(options.Suite).Where(c => options.Case is null || c.Name == options.Case).ToList();
         if (cases.Count == 0)
@@ -83,7 +86,7 @@ internal static class Program
                 var result = new BenchResult(c.Name, threads, deconvMs, ortMs, ortMs / deconvMs, gflops, 100 * gflops / (peak * threads),
                     plan.ExtraFloats * sizeof(float) / 1e6, diff, plan.Strategy.ToString());
                 results.Add(result);
-                Console.WriteLine($"{c.Name,-10} {threads,3} {deconvMs,10:G4} {ortMs,10:G4} {result.Ratio,10:F2} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {diff,12:E1}  {plan.Strategy}{(diff > 1e-5 ? "  MISMATCH" : "")}");
+                Console.WriteLine($"{c.Name,-10} {threads,3} {deconvMs,10:G4} {ortMs,10:G4} {result.Ratio,10:F2} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {diff,12:E1}  {plan.Strategy}{(diff <= MismatchLimit ? "" : "  MISMATCH")}");
             }
         }
 
@@ -92,6 +95,12 @@ internal static class Program
             File.WriteAllText(options.Json, JsonSerializer.Serialize(results, JsonOptions));
             Console.WriteLine($"wrote {options.Json}");
         }
+
+        var mismatches = results.Count(r => !(r.MaxRelativeDifference <= MismatchLimit));
+        Console.WriteLine(mismatches == 0
+            ? $"all {results.Count} results agree with ONNX Runtime (max rel diff {results.Max(r => r.MaxRelativeDifference):E1})"
+            : $"{mismatches} of {results.Count} results differ from ONNX Runtime by more than {MismatchLimit:E0}");
+        return mismatches == 0 ? 0 : 1;
     }
 
     /// <summary>Median wall time in milliseconds after warm-up.</summary>
