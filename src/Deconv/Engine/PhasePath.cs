@@ -84,6 +84,15 @@ internal abstract unsafe class PhasePath
         {
             TensorPrimitives.Add(new ReadOnlySpan<float>(sums, count), *bias, new Span<float>(target, count));
         }
+        else if (Activation == FusedActivation.None && biasStep == 0)
+        {
+            // One channel's pixels, every stride-th output: the pixel path's common case.
+            var value = *bias;
+            for (var i = 0; i < count; i++, target += stride)
+            {
+                *target = sums[i] + value;
+            }
+        }
         else if (Activation == FusedActivation.None)
         {
             for (var i = 0; i < count; i++)
