@@ -76,6 +76,7 @@ internal static class RunCommand
         var op = new Option<string?>("--op") { Description = "the op, spelled as in the framework" };
         var dtype = new Option<string>("--dtype") { Description = "float32 or float64", DefaultValueFactory = _ => "float32" };
         var output = new Option<string?>("--output") { Description = "write the result to this .npy file instead of printing it" };
+        var threads = new Option<int>("--threads") { Description = "threads for the fast engine (0 = one per processor); the result is bit-identical for any count", DefaultValueFactory = _ => 0 };
         var tensors = TensorOptions.Select(o => new Option<string?>(o.Name) { Description = o.Help }).ToArray();
         var options = FrameworkOptions.Select(o => new Option<string?>(o.Name) { Description = o.Help }).ToArray();
         command.Options.Add(framework);
@@ -87,6 +88,7 @@ internal static class RunCommand
 
         command.Options.Add(dtype);
         command.Options.Add(output);
+        command.Options.Add(threads);
         command.SetAction(parse =>
         {
             var request = new RunRequest(
@@ -95,6 +97,8 @@ internal static class RunCommand
                 Given(parse, tensors),
                 Given(parse, options));
             var writer = parse.InvocationConfiguration.Output;
+            var count = parse.GetValue(threads);
+            ConvOps.Threads = count >= 0 ? count : throw new ArgumentException($"--threads: {count} is not a thread count; use 0 (one per processor) or more");
             return parse.GetValue(dtype) switch
             {
                 "float32" => Execute<float>(request, parse.GetValue(output), "float32", writer),

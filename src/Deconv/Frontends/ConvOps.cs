@@ -13,8 +13,25 @@ namespace Deconv;
 /// </summary>
 public static class ConvOps
 {
+    private static int _threads;
+
+    /// <summary>
+    /// Threads the fast engine may use in these functions and every front end built on them: 0 (the default) means
+    /// one per processor. Results are bit-identical for every value. Plans (<see cref="ConvTransposePlan"/>) take their own count.
+    /// </summary>
+    /// <exception cref="ConvolutionArgumentException">A negative value.</exception>
+    public static int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 0 ? value
+            : throw new ConvolutionArgumentException($"threads is {value} but must be at least 0 (0 = one per processor)", nameof(Threads));
+    }
+
     /// <summary>Transposed convolution: x <see cref="ConvGeometry.InputShape"/> to <see cref="ConvGeometry.OutputShape"/>; bias <c>[M]</c> or empty.</summary>
-    /// <remarks>float runs on the fast engine (<see cref="ConvTransposePlan"/>); other types on the reference.</remarks>
+    /// <remarks>
+    /// float runs on the fast engine (<see cref="ConvTransposePlan"/>), other types on the reference. The last few
+    /// plans are kept, so repeated calls with the same geometry and weights skip packing the weights.
+    /// </remarks>
     public static T[] Transpose<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias)
         where T : INumber<T>
     {
@@ -25,9 +42,17 @@ public static class ConvOps
         }
 
         Check.Lengths(geometry, x.Length, geometry.InputLength, w.Length, bias.Length, geometry.OutputChannels);
-        var plan = new ConvTransposePlan(geometry, AsFloats(w), AsFloats(bias));
+        var entry = PlanCache.Rent(geometry, AsFloats(w), AsFloats(bias), Threads);
         var y = new float[geometry.OutputLength];
-        plan.Run(AsFloats(x), y);
+        try
+        {
+            entry.Plan.Run(AsFloats(x), y);
+        }
+        finally
+        {
+            PlanCache.Return(entry);
+        }
+
         return (T[])(object)y;
     }
 

@@ -3,7 +3,7 @@ using Deconv.Cli.Commands;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleUsers.Name)]
+[Collection(ProcessWideState.Name)]
 public class ExamplesCommandTests
 {
     [Fact]

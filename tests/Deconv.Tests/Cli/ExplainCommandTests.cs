@@ -5,7 +5,7 @@ using Deconv.Tests.Explain;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleUsers.Name)]
+[Collection(ProcessWideState.Name)]
 public class ExplainCommandTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using Deconv.Cli.Explain;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleUsers.Name)]
+[Collection(ProcessWideState.Name)]
 public class ShapeAndConvertCommandTests
 {
     /// <summary>Random valid requests in each framework's terms (rank 1-2, channels, groups, strides, dilations, crops).</summary>

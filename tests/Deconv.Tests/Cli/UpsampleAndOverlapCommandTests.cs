@@ -2,7 +2,7 @@ using Deconv.Cli.Formats;
 
 namespace Deconv.Tests.Cli;
 
-[Collection(ConsoleUsers.Name)]
+[Collection(ProcessWideState.Name)]
 public sealed class UpsampleAndOverlapCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("deconv-tests-").FullName;

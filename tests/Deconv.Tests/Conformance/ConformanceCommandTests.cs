@@ -3,7 +3,7 @@ using Deconv.Cli.Commands;
 
 namespace Deconv.Tests.Conformance;
 
-[Collection(ConsoleUsers.Name)]
+[Collection(ProcessWideState.Name)]
 public sealed class ConformanceCommandTests : IDisposable
 {
     // The TF blog example 2 with other numbers: stride 2, VALID, 2x2 kernel [[1,2],[3,4]] -> non-overlapping stamps
