@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Deconv.Engine;
 using Deconv.Reference;
 
 namespace Deconv;
@@ -11,12 +14,26 @@ namespace Deconv;
 public static class ConvOps
 {
     /// <summary>Transposed convolution: x <see cref="ConvGeometry.InputShape"/> to <see cref="ConvGeometry.OutputShape"/>; bias <c>[M]</c> or empty.</summary>
+    /// <remarks>float runs on the fast engine (<see cref="ConvTransposePlan"/>); other types on the reference.</remarks>
     public static T[] Transpose<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias)
         where T : INumber<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        return ScatterView.ConvTranspose(geometry, x, w, bias);
+        if (typeof(T) != typeof(float))
+        {
+            return ScatterView.ConvTranspose(geometry, x, w, bias);
+        }
+
+        Check.Lengths(geometry, x.Length, geometry.InputLength, w.Length, bias.Length, geometry.OutputChannels);
+        var plan = new ConvTransposePlan(geometry, AsFloats(w), AsFloats(bias));
+        var y = new float[geometry.OutputLength];
+        plan.Run(AsFloats(x), y);
+        return (T[])(object)y;
     }
+
+    /// <summary>A span of T known to be float, seen as float.</summary>
+    private static ReadOnlySpan<float> AsFloats<T>(ReadOnlySpan<T> values) =>
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values)), values.Length);
 
     /// <summary>Forward convolution: x <see cref="ConvGeometry.OutputShape"/> to <see cref="ConvGeometry.InputShape"/>; bias <c>[C]</c> or empty.</summary>
     public static T[] Forward<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias)

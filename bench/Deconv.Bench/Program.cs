@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Deconv.Engine;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Deconv.Bench;
+
+/// <summary>
+/// Runs every case of the bench suite on Deconv's engine and on ONNX Runtime at the same thread counts,
+/// checks that they agree, and prints median times, their ratio, GFLOP/s and the share of the measured
+/// FMA peak. Usage: <c>Deconv.Bench [--quick] [--json FILE] [--suite FILE] [--threads 1,2] [--case NAME]</c>.
+/// </summary>
+internal static class Program
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            var options = BenchOptions.Parse(args);
+            Run(options);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException or FormatException)
+        {
+            Console.Error.WriteLine("Deconv.Bench: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static void Run(BenchOptions options)
+    {
+        var cases = BenchCase.Load(options.Suite).Where(c => options.Case is null || c.Name == options.Case).ToList();
+        if (cases.Count == 0)
+        {
+            throw new ArgumentException($"no case named '{options.Case}' in {options.Suite}");
+        }
+
+        var peak = FmaPeak.SingleThreadGflops();
+        Console.WriteLine($"suite {options.Suite}: {cases.Count} cases; {(options.Quick ? "quick" : "full")} run; processors {Environment.ProcessorCount}");
+        Console.WriteLine($"measured FMA peak: {peak:F1} GFLOP/s per thread");
+        Console.WriteLine();
+        Console.WriteLine($"{"case",-10} {"thr",3} {"deconv ms",10} {"ort ms",10} {"ort/deconv",10} {"GFLOP/s",8} {"% peak",7} {"extra MB",9} {"max rel diff",12}  strategy");
+        var results = new List<BenchResult>();
+        foreach (var c in cases)
+        {
+            var random = new Random(1);
+            var geometry = c.Geometry();
+            var x = Random(random, geometry.InputLength);
+            var w = Random(random, geometry.WeightLength);
+            var bias = Random(random, geometry.OutputChannels);
+            var model = OnnxModel.ConvTranspose(c, w, bias);
+            foreach (var threads in options.Threads)
+            {
+                var plan = new ConvTransposePlan(geometry, w, bias, threads);
+                var ours = new float[geometry.OutputLength];
+                var deconvMs = Median(() => plan.Run(x, ours), options);
+
+                var theirs = new float[geometry.OutputLength];
+                double ortMs;
+                using (var sessionOptions = new SessionOptions
+                {
+                    IntraOpNumThreads = threads,
+                    InterOpNumThreads = 1,
+                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                })
+                using (var session = new InferenceSession(model, sessionOptions))
+                using (var xValue = OrtValue.CreateTensorValueFromMemory(x, geometry.InputShape))
+                using (var yValue = OrtValue.CreateTensorValueFromMemory(theirs, geometry.OutputShape))
+                using (var runOptions = new RunOptions())
+                {
+                    string[] inputNames = ["X"], outputNames = ["Y"];
+                    OrtValue[] inputs = [xValue], outputs = [yValue];
+                    ortMs = Median(() => session.Run(runOptions, inputNames, inputs, outputNames, outputs), options);
+                }
+
+                var diff = MaxRelativeDifference(ours, theirs);
+                var gflops = c.Flops / (deconvMs / 1e3) / 1e9;
+                var result = new BenchResult(c.Name, threads, deconvMs, ortMs, ortMs / deconvMs, gflops, 100 * gflops / (peak * threads),
+                    plan.ExtraFloats * sizeof(float) / 1e6, diff, plan.Strategy.ToString());
+                results.Add(result);
+                Console.WriteLine($"{c.Name,-10} {threads,3} {deconvMs,10:G4} {ortMs,10:G4} {result.Ratio,10:F2} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {diff,12:E1}  {plan.Strategy}{(diff > 1e-5 ? "  MISMATCH" : "")}");
+            }
+        }
+
+        if (options.Json is not null)
+        {
+            File.WriteAllText(options.Json, JsonSerializer.Serialize(results, JsonOptions));
+            Console.WriteLine($"wrote {options.Json}");
+        }
+    }
+
+    /// <summary>Median wall time in milliseconds after warm-up.</summary>
+    private static double Median(Action run, BenchOptions options)
+    {
+        // Warm up by count and by time: .NET compiles a method's optimised code in the background about
+        // 100 ms after its 30th call, so a tiny case timed at once would measure unoptimised code.
+        var timer = Stopwatch.StartNew();
+        for (var i = 0; i < options.Warmup || timer.Elapsed.TotalSeconds < options.WarmupSeconds; i++)
+        {
+            run();
+        }
+
+        // A sample times enough calls to last at least 50 us, so timer resolution does not matter for tiny cases.
+        var start = Stopwatch.GetTimestamp();
+        run();
+        var single = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var calls = (int)Math.Clamp(Math.Ceiling(0.05 / Math.Max(single, 1e-6)), 1, 100_000);
+        var budget = options.Quick ? 0.3 : 2.0; // seconds of measuring per implementation, beyond the minimum count
+        var times = new List<double>();
+        timer.Restart();
+        while (times.Count < options.MinRepetitions || (timer.Elapsed.TotalSeconds < budget && times.Count < 200))
+        {
+            start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < calls; i++)
+            {
+                run();
+            }
+
+            times.Add((Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency / calls);
+        }
+
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static float[] Random(Random random, long length)
+    {
+        var values = new float[length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// max |ours - theirs| / max |theirs|: the difference relative to the output's scale (a sum of
+    /// thousands of products carries float rounding of that order, even where a value is near zero).
+    /// </summary>
+    private static double MaxRelativeDifference(float[] ours, float[] theirs)
+    {
+        double worst = 0, scale = 0;
+        for (var i = 0; i < ours.Length; i++)
+        {
+            var d = Math.Abs((double)ours[i] - theirs[i]);
+            worst = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(worst, d);
+            scale = Math.Max(scale, Math.Abs(theirs[i]));
+        }
+
+        return scale == 0 ? worst : worst / scale;
+    }
+}
+
+internal sealed record BenchResult(
+    [property: JsonPropertyName("case")] string Case,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("deconv_ms")] double DeconvMs,
+    [property: JsonPropertyName("ort_ms")] double OrtMs,
+    [property: JsonPropertyName("ort_over_deconv")] double Ratio,
+    [property: JsonPropertyName("deconv_gflops")] double Gflops,
+    [property: JsonPropertyName("percent_of_peak")] double PeakPercent,
+    [property: JsonPropertyName("deconv_extra_mb")] double ExtraMegabytes,
+    [property: JsonPropertyName("max_rel_diff")] double MaxRelativeDifference,
+    [property: JsonPropertyName("strategy")] string Strategy);
+
+internal sealed record BenchOptions(string Suite, bool Quick, string? Json, int[] Threads, string? Case)
+{
+    public int Warmup => Quick ? 1 : 3;
+
+    public double WarmupSeconds => Quick ? 0.2 : 0.5;
+
+    public int MinRepetitions => Quick ? 3 : 10;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        string? suite = null, json = null, single = null;
+        var quick = false;
+        int[] threads = [1, 2];
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--json":
+                    json = Value();
+                    break;
+                case "--suite":
+                    suite = Value();
+                    break;
+                case "--case":
+                    single = Value();
+                    break;
+                case "--threads":
+                    threads = [.. Value().Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+                    if (threads.Any(t => t < 1))
+                    {
+                        throw new ArgumentException("--threads: every count must be at least 1");
+                    }
+
+                    break;
+                default:
+                    throw new ArgumentException($"unknown argument '{args[i]}' (use --quick, --json FILE, --suite FILE, --threads 1,2, --case NAME)");
+            }
+        }
+
+        suite ??= DefaultSuite();
+        if (!File.Exists(suite))
+        {
+            throw new FileNotFoundException($"suite file {suite} not found (give --suite FILE)");
+        }
+
+        return new BenchOptions(suite, quick, json, threads, single);
+    }
+
+    /// <summary>../shared/bench/suite.json beside the repository root (found from here or from the binary).</summary>
+    private static string DefaultSuite()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Deconv.slnx")))
+                {
+                    return Path.Combine(dir.FullName, "..", "shared", "bench", "suite.json");
+                }
+            }
+        }
+
+        return Path.Combine("..", "shared", "bench", "suite.json");
+    }
+}

@@ -1,0 +1,314 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The phase path vectorised over output channels: scratch channels-last <c>[N, P0, P1, P2, C]</c>;
+/// a tile is <see cref="TileKernels.Pixels"/> output pixels of one phase (any pixels: each has its own
+/// input pointer) times one or two vectors of a group's output channels; weight panels
+/// <c>[phase][group][block][tap][C/G][block lanes]</c>, zero past M/G.
+/// </summary>
+internal sealed unsafe class ChannelTilePath : PhasePath
+{
+    /// <summary>Pixel tiles per work item.</summary>
+    private const int ChunkTiles = 16;
+
+    private readonly int _width;
+    private readonly int _blocks; // channel blocks (of two vectors, the last maybe one) per group
+    private readonly Phase[] _phases;
+    private readonly WorkItem[] _items;
+    private readonly float[] _packedArray, _scratchArray;
+    private readonly float* _packed, _scratch;
+    private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
+    private readonly SimdWidth _simd;
+
+    private ChannelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
+        (int Before, long Length)[] padding, long scratchLength, long packedLength)
+        : base(g, bias, activation, slope)
+    {
+        _simd = simd;
+        _width = (int)simd;
+        _blocks = (g.Mg + 2 * _width - 1) / (2 * _width);
+        (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
+        (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
+        _scratchArray = PinnedArray(scratchLength, out _scratch);
+        _packedArray = PinnedArray(packedLength, out _packed);
+
+        var phases = new List<Phase>();
+        var items = new List<WorkItem>();
+        long panelOffset = 0;
+        foreach (var (p0, p1, p2) in OutputPhases())
+        {
+            var phase = new Phase(p0, p1, p2, (int)((long)g.N * p0.Count * p1.Count * p2.Count),
+                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2 * g.C, (long)_padded2 * g.C, g.C), new long[g.G * _blocks]);
+            for (var group = 0; group < g.G; group++)
+            for (var block = 0; block < _blocks; block++)
+            {
+                phase.PanelOffsets[group * _blocks + block] = panelOffset;
+                panelOffset += (long)phase.TapOffsets.Length * g.Cg * BlockWidth(block);
+            }
+
+            phases.Add(phase);
+        }
+
+        PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * 2 * _width, BlockWidth(block)));
+
+        // The same stretch of pixels of every phase in turn, so the outputs the phases interleave are
+        // written close together in time, while they are in cache. Channels-first, a channel block's
+        // outputs are whole planes, so blocks go outermost; channels-last, a pixel's channels are
+        // neighbours, so all blocks of a stretch go innermost.
+        const int chunk = ChunkTiles * TileKernels.Pixels;
+        var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.Pixels);
+        var blocks = Enumerable.Range(0, g.G * _blocks);
+        var stretches = Enumerable.Range(0, (maxPixels + chunk - 1) / chunk).SelectMany(s => Enumerable.Range(0, phases.Count).Select(p => (First: s * chunk, Phase: p)));
+        var order = g.Layout == DataLayout.ChannelsFirst
+            ? blocks.SelectMany(b => stretches.Select(s => (Block: b, s.First, s.Phase)))
+            : stretches.SelectMany(s => blocks.Select(b => (Block: b, s.First, s.Phase)));
+        foreach (var (block, first, p) in order)
+        {
+            if (first < phases[p].Pixels)
+            {
+                items.Add(new WorkItem(p, block / _blocks, block % _blocks, first, Math.Min(chunk, phases[p].Pixels - first)));
+            }
+        }
+
+        _phases = [.. phases];
+        _items = [.. items];
+    }
+
+    public override int ItemCount => _items.Length;
+
+    public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
+
+    /// <summary>The path, or null when its scratch or panels would not fit an array.</summary>
+    public static ChannelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
+    {
+        var width = (int)simd;
+        var axes = new[] { g.A0, g.A1, g.A2 };
+        var padding = axes.Select(a => Padding(a, AxisPhase.Decompose(a), tile: 1)).ToArray();
+        var scratch = Shapes.TryProduct([g.N, padding[0].Length, padding[1].Length, padding[2].Length, g.C]);
+        var blocks = (g.Mg + 2L * width - 1) / (2 * width);
+        var packed = Shapes.TryProduct([g.C, blocks * 2 * width, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
+        return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
+            ? null
+            : new ChannelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
+    }
+
+    public override int ScratchRows => G.N * G.A0.Input * G.A1.Input;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void FillScratch(float* x, int first, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
+        // Row r = (n*I0 + a)*I1 + b, stepped without division.
+        var (n, a, b) = (first / i1 / i0, first / i1 % i0, first % i1);
+        for (var r = first; r < first + count; r++)
+        {
+            var row = _scratch + ((((long)n * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2) * channels;
+            if (G.Layout == DataLayout.ChannelsLast)
+            {
+                // x: [N, I0, I1, I2, C]: row r of I2*C is contiguous at r*I2*C.
+                var bytes = (long)i2 * channels * sizeof(float);
+                Buffer.MemoryCopy(x + (long)r * i2 * channels, row, bytes, bytes);
+            }
+            else
+            {
+                // x: [N, C, I0, I1, I2]: transposed 16 channels at a time, so each write fills a cache line.
+                var source = x + (((long)n * channels * i0 + a) * i1 + b) * i2;
+                var channelStride = (long)i0 * i1 * i2;
+                for (var firstChannel = 0; firstChannel < channels; firstChannel += 16)
+                {
+                    var last = Math.Min(firstChannel + 16, channels);
+                    for (var k = 0; k < i2; k++)
+                    {
+                        var target = row + (long)k * channels;
+                        for (var c = firstChannel; c < last; c++)
+                        {
+                            target[c] = source[c * channelStride + k];
+                        }
+                    }
+                }
+            }
+
+            if (++b == i1)
+            {
+                b = 0;
+                if (++a == i0)
+                {
+                    a = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    public override void RunItem(int index, float* y)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, y);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, y);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, y);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, y);
+                break;
+        }
+    }
+
+    private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tilePixels = TileKernels.Pixels;
+        const int chunk = ChunkTiles * tilePixels;
+        var item = _items[index];
+        var phase = _phases[item.Phase];
+        var blockWidth = BlockWidth(item.Block);
+        var firstChannel = item.Group * G.Mg + item.Block * 2 * _width;
+        var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
+        var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
+        var input = _scratch + (long)item.Group * G.Cg;
+        // The item's sums, [pixel][lane], stored once at the end: channels-first output is then written
+        // channel by channel rather than jumping between channel planes for every pixel.
+        var sums = stackalloc float[chunk * 2 * _width];
+        var outBase = stackalloc long[chunk];
+        var x = stackalloc float*[tilePixels];
+        fixed (int* tapOffsets = phase.TapOffsets)
+        fixed (float* bias = Bias)
+        {
+            var cursor = new PixelCursor(phase, item.FirstPixel);
+            for (var first = 0; first < item.PixelCount; first += tilePixels)
+            {
+                var valid = Math.Min(tilePixels, item.PixelCount - first);
+                for (var p = 0; p < tilePixels; p++)
+                {
+                    if (p < valid)
+                    {
+                        var (inOffset, outOffset) = Locate(phase, cursor);
+                        x[p] = input + inOffset;
+                        outBase[first + p] = outOffset;
+                        cursor.Advance(phase);
+                    }
+                    else
+                    {
+                        // A partial tile repeats its last pixel; the copies are not stored.
+                        x[p] = x[valid - 1];
+                    }
+                }
+
+                var tile = sums + first * blockWidth; // a partial last tile still fits: chunk is a multiple of tilePixels
+                if (blockWidth == 2 * _width)
+                {
+                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+                else
+                {
+                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+            }
+
+            if (G.Layout == DataLayout.ChannelsLast)
+            {
+                for (var p = 0; p < item.PixelCount; p++)
+                {
+                    Store(sums + p * blockWidth, bias + firstChannel, 1, lanes, y + outBase[p] + firstChannel, 1);
+                }
+            }
+            else
+            {
+                for (var lane = 0; lane < lanes; lane++)
+                {
+                    var channel = y + (firstChannel + lane) * OutputPlane;
+                    var laneSums = sums + lane;
+                    var laneBias = bias[firstChannel + lane];
+                    if (Activation == FusedActivation.None)
+                    {
+                        for (var p = 0; p < item.PixelCount; p++)
+                        {
+                            channel[outBase[p]] = laneSums[p * blockWidth] + laneBias;
+                        }
+                    }
+                    else
+                    {
+                        for (var p = 0; p < item.PixelCount; p++)
+                        {
+                            channel[outBase[p]] = Activations.Apply(laneSums[p * blockWidth] + laneBias, Activation, Slope);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The pixel at <paramref name="at"/>: its offset in the padded scratch at shift 0, and its offset in y at channel 0.</summary>
+    private (long Input, long Output) Locate(Phase phase, in PixelCursor at)
+    {
+        var (n, u0, u1, u2) = (at.N, at.U0, at.U1, at.U2);
+        var input = ((((long)n * _padded0 + phase.A0.FirstQ + u0 + _pad0) * _padded1 + phase.A1.FirstQ + u1 + _pad1) * _padded2
+            + phase.A2.FirstQ + u2 + _pad2) * G.C;
+        var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
+            phase.A2.FirstOutput + (long)G.A2.Stride * u2);
+        return (input, output);
+    }
+
+    /// <summary>A pixel of a phase as (n, u0, u1, u2), stepped in that order without division.</summary>
+    private struct PixelCursor
+    {
+        public int N, U0, U1, U2;
+
+        public PixelCursor(Phase phase, int pixel)
+        {
+            U2 = pixel % phase.A2.Count;
+            pixel /= phase.A2.Count;
+            U1 = pixel % phase.A1.Count;
+            pixel /= phase.A1.Count;
+            U0 = pixel % phase.A0.Count;
+            N = pixel / phase.A0.Count;
+        }
+
+        public void Advance(Phase phase)
+        {
+            if (++U2 < phase.A2.Count)
+            {
+                return;
+            }
+
+            U2 = 0;
+            if (++U1 < phase.A1.Count)
+            {
+                return;
+            }
+
+            U1 = 0;
+            if (++U0 < phase.A0.Count)
+            {
+                return;
+            }
+
+            U0 = 0;
+            N++;
+        }
+    }
+
+    /// <summary>One output phase over all spatial axes (the product of three axis phases).</summary>
+    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Pixels, int[] TapOffsets, long[] PanelOffsets);
+
+    /// <summary>A chunk of one phase's pixels for one channel block of one group.</summary>
+    private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstPixel, int PixelCount);
+}

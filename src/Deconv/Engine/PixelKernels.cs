@@ -1,0 +1,265 @@
+using System.Runtime.CompilerServices;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// Micro-kernels vectorised over output pixels, for few output channels: each vector holds consecutive
+/// outputs of one phase along the last axis, which read consecutive inputs of one channels-first row.
+/// A tile is one to four rows times two vectors times 1, 3, 4 or 12 output channels, accumulated over
+/// (tap, input channel) in that order with one fused multiply-add per product, like
+/// <see cref="TileKernels"/>, so both give the same bits.
+/// </summary>
+/// <remarks>
+/// <c>r0..r3</c> point at each row's input (shift 0, the group's first channel, the tile's first pixel);
+/// tap <c>t</c> of channel <c>c</c> reads <c>r + tapOffsets[t] + c*channelStride</c>. The weight panel
+/// is <c>[tap][channel][1, 3, 4 or 12 output channels]</c>. The tile is written as <c>tile[row][channel][pixel]</c>.
+/// </remarks>
+internal static unsafe class PixelKernels
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FourChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
+        float* r0, float* r1, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        // a{row}{vector}{channel}
+        TV a000 = TS.Zero, a001 = TS.Zero, a002 = TS.Zero, a003 = TS.Zero, a010 = TS.Zero, a011 = TS.Zero, a012 = TS.Zero, a013 = TS.Zero;
+        TV a100 = TS.Zero, a101 = TS.Zero, a102 = TS.Zero, a103 = TS.Zero, a110 = TS.Zero, a111 = TS.Zero, a112 = TS.Zero, a113 = TS.Zero;
+        for (var t = 0; t < taps; t++)
+        {
+            var p0 = r0 + tapOffsets[t];
+            var p1 = r1 + tapOffsets[t];
+            for (var c = 0; c < channels; c++)
+            {
+                var x00 = TS.Load(p0);
+                var x01 = TS.Load(p0 + width);
+                var x10 = TS.Load(p1);
+                var x11 = TS.Load(p1 + width);
+                p0 += channelStride;
+                p1 += channelStride;
+                var b = TS.Broadcast(w[0]);
+                a000 = TS.Fma(x00, b, a000);
+                a010 = TS.Fma(x01, b, a010);
+                a100 = TS.Fma(x10, b, a100);
+                a110 = TS.Fma(x11, b, a110);
+                b = TS.Broadcast(w[1]);
+                a001 = TS.Fma(x00, b, a001);
+                a011 = TS.Fma(x01, b, a011);
+                a101 = TS.Fma(x10, b, a101);
+                a111 = TS.Fma(x11, b, a111);
+                b = TS.Broadcast(w[2]);
+                a002 = TS.Fma(x00, b, a002);
+                a012 = TS.Fma(x01, b, a012);
+                a102 = TS.Fma(x10, b, a102);
+                a112 = TS.Fma(x11, b, a112);
+                b = TS.Broadcast(w[3]);
+                a003 = TS.Fma(x00, b, a003);
+                a013 = TS.Fma(x01, b, a013);
+                a103 = TS.Fma(x10, b, a103);
+                a113 = TS.Fma(x11, b, a113);
+                w += 4;
+            }
+        }
+
+        var row = 2 * width; // one channel's pixels
+        TS.Store(tile, a000);
+        TS.Store(tile + width, a010);
+        TS.Store(tile + row, a001);
+        TS.Store(tile + row + width, a011);
+        TS.Store(tile + 2 * row, a002);
+        TS.Store(tile + 2 * row + width, a012);
+        TS.Store(tile + 3 * row, a003);
+        TS.Store(tile + 3 * row + width, a013);
+        TS.Store(tile + 4 * row, a100);
+        TS.Store(tile + 4 * row + width, a110);
+        TS.Store(tile + 5 * row, a101);
+        TS.Store(tile + 5 * row + width, a111);
+        TS.Store(tile + 6 * row, a102);
+        TS.Store(tile + 6 * row + width, a112);
+        TS.Store(tile + 7 * row, a103);
+        TS.Store(tile + 7 * row + width, a113);
+    }
+
+    /// <summary>One row, two vectors, twelve output channels: 24 accumulators, for 512-bit vectors (32 registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TwelveChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
+        float* r0, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        // a{vector}{channel}
+        TV a000 = TS.Zero, a100 = TS.Zero, a001 = TS.Zero, a101 = TS.Zero, a002 = TS.Zero, a102 = TS.Zero, a003 = TS.Zero, a103 = TS.Zero, a004 = TS.Zero, a104 = TS.Zero, a005 = TS.Zero, a105 = TS.Zero, a006 = TS.Zero, a106 = TS.Zero, a007 = TS.Zero, a107 = TS.Zero, a008 = TS.Zero, a108 = TS.Zero, a009 = TS.Zero, a109 = TS.Zero, a010 = TS.Zero, a110 = TS.Zero, a011 = TS.Zero, a111 = TS.Zero;
+        for (var t = 0; t < taps; t++)
+        {
+            var p = r0 + tapOffsets[t];
+            for (var c = 0; c < channels; c++)
+            {
+                var x0 = TS.Load(p);
+                var x1 = TS.Load(p + width);
+                p += channelStride;
+                TV b;
+                b = TS.Broadcast(w[0]);
+                a000 = TS.Fma(x0, b, a000);
+                a100 = TS.Fma(x1, b, a100);
+                b = TS.Broadcast(w[1]);
+                a001 = TS.Fma(x0, b, a001);
+                a101 = TS.Fma(x1, b, a101);
+                b = TS.Broadcast(w[2]);
+                a002 = TS.Fma(x0, b, a002);
+                a102 = TS.Fma(x1, b, a102);
+                b = TS.Broadcast(w[3]);
+                a003 = TS.Fma(x0, b, a003);
+                a103 = TS.Fma(x1, b, a103);
+                b = TS.Broadcast(w[4]);
+                a004 = TS.Fma(x0, b, a004);
+                a104 = TS.Fma(x1, b, a104);
+                b = TS.Broadcast(w[5]);
+                a005 = TS.Fma(x0, b, a005);
+                a105 = TS.Fma(x1, b, a105);
+                b = TS.Broadcast(w[6]);
+                a006 = TS.Fma(x0, b, a006);
+                a106 = TS.Fma(x1, b, a106);
+                b = TS.Broadcast(w[7]);
+                a007 = TS.Fma(x0, b, a007);
+                a107 = TS.Fma(x1, b, a107);
+                b = TS.Broadcast(w[8]);
+                a008 = TS.Fma(x0, b, a008);
+                a108 = TS.Fma(x1, b, a108);
+                b = TS.Broadcast(w[9]);
+                a009 = TS.Fma(x0, b, a009);
+                a109 = TS.Fma(x1, b, a109);
+                b = TS.Broadcast(w[10]);
+                a010 = TS.Fma(x0, b, a010);
+                a110 = TS.Fma(x1, b, a110);
+                b = TS.Broadcast(w[11]);
+                a011 = TS.Fma(x0, b, a011);
+                a111 = TS.Fma(x1, b, a111);
+                w += 12;
+            }
+        }
+
+        var row = 2 * width; // one channel's pixels
+        TS.Store(tile + 0 * row, a000);
+        TS.Store(tile + 0 * row + width, a100);
+        TS.Store(tile + 1 * row, a001);
+        TS.Store(tile + 1 * row + width, a101);
+        TS.Store(tile + 2 * row, a002);
+        TS.Store(tile + 2 * row + width, a102);
+        TS.Store(tile + 3 * row, a003);
+        TS.Store(tile + 3 * row + width, a103);
+        TS.Store(tile + 4 * row, a004);
+        TS.Store(tile + 4 * row + width, a104);
+        TS.Store(tile + 5 * row, a005);
+        TS.Store(tile + 5 * row + width, a105);
+        TS.Store(tile + 6 * row, a006);
+        TS.Store(tile + 6 * row + width, a106);
+        TS.Store(tile + 7 * row, a007);
+        TS.Store(tile + 7 * row + width, a107);
+        TS.Store(tile + 8 * row, a008);
+        TS.Store(tile + 8 * row + width, a108);
+        TS.Store(tile + 9 * row, a009);
+        TS.Store(tile + 9 * row + width, a109);
+        TS.Store(tile + 10 * row, a010);
+        TS.Store(tile + 10 * row + width, a110);
+        TS.Store(tile + 11 * row, a011);
+        TS.Store(tile + 11 * row + width, a111);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ThreeChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
+        float* r0, float* r1, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        // a{row}{vector}{channel}
+        TV a000 = TS.Zero, a001 = TS.Zero, a002 = TS.Zero, a010 = TS.Zero, a011 = TS.Zero, a012 = TS.Zero;
+        TV a100 = TS.Zero, a101 = TS.Zero, a102 = TS.Zero, a110 = TS.Zero, a111 = TS.Zero, a112 = TS.Zero;
+        for (var t = 0; t < taps; t++)
+        {
+            var p0 = r0 + tapOffsets[t];
+            var p1 = r1 + tapOffsets[t];
+            for (var c = 0; c < channels; c++)
+            {
+                var x00 = TS.Load(p0);
+                var x01 = TS.Load(p0 + width);
+                var x10 = TS.Load(p1);
+                var x11 = TS.Load(p1 + width);
+                p0 += channelStride;
+                p1 += channelStride;
+                var b = TS.Broadcast(w[0]);
+                a000 = TS.Fma(x00, b, a000);
+                a010 = TS.Fma(x01, b, a010);
+                a100 = TS.Fma(x10, b, a100);
+                a110 = TS.Fma(x11, b, a110);
+                b = TS.Broadcast(w[1]);
+                a001 = TS.Fma(x00, b, a001);
+                a011 = TS.Fma(x01, b, a011);
+                a101 = TS.Fma(x10, b, a101);
+                a111 = TS.Fma(x11, b, a111);
+                b = TS.Broadcast(w[2]);
+                a002 = TS.Fma(x00, b, a002);
+                a012 = TS.Fma(x01, b, a012);
+                a102 = TS.Fma(x10, b, a102);
+                a112 = TS.Fma(x11, b, a112);
+                w += 3;
+            }
+        }
+
+        var row = 2 * width; // one channel's pixels
+        TS.Store(tile, a000);
+        TS.Store(tile + width, a010);
+        TS.Store(tile + row, a001);
+        TS.Store(tile + row + width, a011);
+        TS.Store(tile + 2 * row, a002);
+        TS.Store(tile + 2 * row + width, a012);
+        TS.Store(tile + 3 * row, a100);
+        TS.Store(tile + 3 * row + width, a110);
+        TS.Store(tile + 4 * row, a101);
+        TS.Store(tile + 4 * row + width, a111);
+        TS.Store(tile + 5 * row, a102);
+        TS.Store(tile + 5 * row + width, a112);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OneChannel<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
+        float* r0, float* r1, float* r2, float* r3, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        TV a00 = TS.Zero, a01 = TS.Zero, a10 = TS.Zero, a11 = TS.Zero, a20 = TS.Zero, a21 = TS.Zero, a30 = TS.Zero, a31 = TS.Zero;
+        for (var t = 0; t < taps; t++)
+        {
+            var offset = tapOffsets[t];
+            float* p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, p3 = r3 + offset;
+            for (var c = 0; c < channels; c++)
+            {
+                var b = TS.Broadcast(*w++);
+                a00 = TS.Fma(TS.Load(p0), b, a00);
+                a01 = TS.Fma(TS.Load(p0 + width), b, a01);
+                a10 = TS.Fma(TS.Load(p1), b, a10);
+                a11 = TS.Fma(TS.Load(p1 + width), b, a11);
+                a20 = TS.Fma(TS.Load(p2), b, a20);
+                a21 = TS.Fma(TS.Load(p2 + width), b, a21);
+                a30 = TS.Fma(TS.Load(p3), b, a30);
+                a31 = TS.Fma(TS.Load(p3 + width), b, a31);
+                p0 += channelStride;
+                p1 += channelStride;
+                p2 += channelStride;
+                p3 += channelStride;
+            }
+        }
+
+        TS.Store(tile, a00);
+        TS.Store(tile + width, a01);
+        TS.Store(tile + 2 * width, a10);
+        TS.Store(tile + 3 * width, a11);
+        TS.Store(tile + 4 * width, a20);
+        TS.Store(tile + 5 * width, a21);
+        TS.Store(tile + 6 * width, a30);
+        TS.Store(tile + 7 * width, a31);
+    }
+}

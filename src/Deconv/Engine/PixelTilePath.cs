@@ -1,0 +1,287 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
+/// final layer to 3 channels) or long channels-first rows: scratch channels-first <c>[N, C, P0, P1, P2]</c>; a tile is a few output
+/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4 or 12
+/// output channels; weight panels <c>[phase][group][block][tap][C/G][1, 3, 4 or 12]</c>, zero past M/G.
+/// </summary>
+internal sealed unsafe class PixelTilePath : PhasePath
+{
+    /// <summary>Rows per work item (a multiple of every kernel's row count: 1, 2 or 4).</summary>
+    private const int ChunkRows = 8;
+
+    /// <summary>Pixel tiles along a row per work item.</summary>
+    private const int ChunkTiles = 8;
+
+    private readonly int _width, _tilePixels, _blockChannels, _tileRows, _blocks;
+    private readonly Phase[] _phases;
+    private readonly WorkItem[] _items;
+    private readonly float[] _packedArray, _scratchArray;
+    private readonly float* _packed, _scratch;
+    private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
+    private readonly SimdWidth _simd;
+
+    private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
+        (int Before, long Length)[] padding, long scratchLength, long packedLength)
+        : base(g, bias, activation, slope)
+    {
+        _simd = simd;
+        _width = (int)simd;
+        _tilePixels = 2 * _width;
+        _blockChannels = BlockChannels(g, simd);
+        _tileRows = _blockChannels switch { 1 => 4, 12 => 1, _ => 2 };
+        _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
+        (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
+        (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
+        _scratchArray = PinnedArray(scratchLength, out _scratch);
+        _packedArray = PinnedArray(packedLength, out _packed);
+
+        var phases = new List<Phase>();
+        var items = new List<WorkItem>();
+        long panelOffset = 0;
+        var chunkPixels = ChunkTiles * _tilePixels;
+        foreach (var (p0, p1, p2) in OutputPhases())
+        {
+            var phase = new Phase(p0, p1, p2, (int)((long)g.N * p0.Count * p1.Count),
+                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2, _padded2, 1), new long[g.G * _blocks]);
+            for (var group = 0; group < g.G; group++)
+            for (var block = 0; block < _blocks; block++)
+            {
+                phase.PanelOffsets[group * _blocks + block] = panelOffset;
+                panelOffset += (long)phase.TapOffsets.Length * g.Cg * _blockChannels;
+            }
+
+            phases.Add(phase);
+        }
+
+        PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * _blockChannels, _blockChannels));
+
+        // Channel block outermost, then the same stretch of rows of every phase in turn: the outputs
+        // the phases interleave are written close together in time, while they are in cache.
+        var maxRows = phases.Count == 0 ? 0 : phases.Max(p => p.Rows);
+        var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.A2.Count);
+        for (var group = 0; group < g.G; group++)
+        for (var block = 0; block < _blocks; block++)
+        for (var row = 0; row < maxRows; row += ChunkRows)
+        for (var u = 0; u < maxPixels; u += chunkPixels)
+        for (var p = 0; p < phases.Count; p++)
+        {
+            if (row < phases[p].Rows && u < phases[p].A2.Count)
+            {
+                items.Add(new WorkItem(p, group, block, row, Math.Min(ChunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
+            }
+        }
+
+        _phases = [.. phases];
+        _items = [.. items];
+    }
+
+    public override int ItemCount => _items.Length;
+
+    public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
+
+    /// <summary>
+    /// Whether this path suits the geometry better than vectors over channels (measured on Zen 5):
+    /// <list type="bullet">
+    /// <item>at most half a vector of output channels per group and phase rows at least a vector long,
+    /// with 256- or 512-bit vectors (depthwise 7x, three output channels 2.8x faster with 256-bit);</item>
+    /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
+    /// that fill whole two-vector tiles (unet and hifigan 8-15% faster; with short rows, or
+    /// channels-last output, vectors over channels are faster).</item>
+    /// </list>
+    /// </summary>
+    public static bool Suits(Lifted g, SimdWidth simd)
+    {
+        var width = (int)simd;
+        var rows = g.A2.Output / g.A2.Stride; // outputs per phase row, about
+        var tile = 2 * width;
+        var fewChannels = simd >= SimdWidth.V256 && g.Mg <= width / 2 && rows >= width;
+        var longRows = simd == SimdWidth.V512 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= 12
+            && rows >= tile && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
+        return fewChannels || longRows;
+    }
+
+    /// <summary>The path, or null when its scratch or panels would not fit an array.</summary>
+    public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
+    {
+        var padding = new[]
+        {
+            Padding(g.A0, AxisPhase.Decompose(g.A0), tile: 1),
+            Padding(g.A1, AxisPhase.Decompose(g.A1), tile: 1),
+            Padding(g.A2, AxisPhase.Decompose(g.A2), tile: 2 * (int)simd),
+        };
+        var scratch = Shapes.TryProduct([g.N, g.C, padding[0].Length, padding[1].Length, padding[2].Length]);
+        var blockChannels = BlockChannels(g, simd);
+        var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
+        return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
+            ? null
+            : new PixelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
+    }
+
+    public override int ScratchRows => G.N * G.C * G.A0.Input * G.A1.Input;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void FillScratch(float* x, int first, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
+        // Row r = ((n*C + c)*I0 + a)*I1 + b, stepped without division.
+        var (image, a, b) = (first / i1 / i0, first / i1 % i0, first % i1); // image = n*C + c
+        for (var r = first; r < first + count; r++)
+        {
+            var row = _scratch + (((long)image * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2;
+            if (G.Layout == DataLayout.ChannelsFirst)
+            {
+                // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
+                var bytes = (long)i2 * sizeof(float);
+                Buffer.MemoryCopy(x + (long)r * i2, row, bytes, bytes);
+            }
+            else
+            {
+                // x: [N, I0, I1, I2, C]
+                var (n, c) = (image / channels, image % channels);
+                var source = x + (((long)n * i0 + a) * i1 + b) * i2 * channels + c;
+                for (var k = 0; k < i2; k++)
+                {
+                    row[k] = source[(long)k * channels];
+                }
+            }
+
+            if (++b == i1)
+            {
+                b = 0;
+                if (++a == i0)
+                {
+                    a = 0;
+                    image++;
+                }
+            }
+        }
+    }
+
+    public override void RunItem(int index, float* y)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, y);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, y);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, y);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, y);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Output channels per block: 12 for many channels with 512-bit vectors (32 registers hold the 24
+    /// accumulators), else 1 or 3 when they divide M/G (3: RGB outputs), else 4; the last block is
+    /// padded with zero weights.
+    /// </summary>
+    private static int BlockChannels(Lifted g, SimdWidth simd) =>
+        g.Mg >= 12 && simd == SimdWidth.V512 ? 12 : g.Mg == 1 ? 1 : g.Mg % 3 == 0 ? 3 : 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var item = _items[index];
+        var phase = _phases[item.Phase];
+        var firstChannel = item.Group * G.Mg + item.Block * _blockChannels;
+        var channels = Math.Min(_blockChannels, G.Mg - item.Block * _blockChannels);
+        var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
+        var input = _scratch + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
+        var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
+        var outputChannelStride = OutputChannelStride;
+        var positionStride = G.A2.Stride * OutputPositionStride; // between neighbouring outputs of a phase row
+        var taps = phase.TapOffsets.Length;
+        var tile = stackalloc float[12 * 2 * _width]; // the largest tile: rows x channels x pixels is at most 12 x 2W
+        var rowInput = stackalloc float*[4];
+        var rowOutput = stackalloc long[4];
+        fixed (int* tapOffsets = phase.TapOffsets)
+        fixed (float* bias = Bias)
+        {
+            var rowEnd = item.FirstRow + item.RowCount;
+            var pixelEnd = item.FirstPixel + item.PixelCount;
+            for (var first = item.FirstRow; first < rowEnd; first += _tileRows)
+            {
+                var validRows = Math.Min(_tileRows, rowEnd - first);
+                for (var r = 0; r < _tileRows; r++)
+                {
+                    // A partial tile repeats its last row; the copies are not stored.
+                    var (inOffset, outOffset) = Locate(phase, first + Math.Min(r, validRows - 1));
+                    rowInput[r] = input + inOffset;
+                    rowOutput[r] = outOffset;
+                }
+
+                for (var u = item.FirstPixel; u < pixelEnd; u += _tilePixels)
+                {
+                    if (_blockChannels == 12)
+                    {
+                        PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, tile);
+                    }
+                    else if (_blockChannels == 1)
+                    {
+                        PixelKernels.OneChannel<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride,
+                            rowInput[0] + u, rowInput[1] + u, rowInput[2] + u, rowInput[3] + u, tile);
+                    }
+                    else if (_blockChannels == 3)
+                    {
+                        PixelKernels.ThreeChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[1] + u, tile);
+                    }
+                    else
+                    {
+                        PixelKernels.FourChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[1] + u, tile);
+                    }
+
+                    var pixels = Math.Min(_tilePixels, pixelEnd - u);
+                    for (var r = 0; r < validRows; r++)
+                    for (var j = 0; j < channels; j++)
+                    {
+                        var channel = firstChannel + j;
+                        var target = y + rowOutput[r] + channel * outputChannelStride + u * positionStride;
+                        Store(tile + (r * _blockChannels + j) * _tilePixels, bias + channel, 0, pixels, target, positionStride);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Row number <paramref name="row"/> of a phase (ordered n, u0, u1): its offset in the padded scratch
+    /// at shift 0, channel 0 of the group and u2 = 0, and its offset in y at channel 0 and u2 = 0.
+    /// </summary>
+    private (long Input, long Output) Locate(Phase phase, int row)
+    {
+        var u1 = row % phase.A1.Count;
+        row /= phase.A1.Count;
+        var u0 = row % phase.A0.Count;
+        var n = row / phase.A0.Count;
+        var input = ((((long)n * G.C * _padded0 + phase.A0.FirstQ + u0 + _pad0) * _padded1 + phase.A1.FirstQ + u1 + _pad1) * _padded2)
+            + phase.A2.FirstQ + _pad2;
+        var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
+            phase.A2.FirstOutput);
+        return (input, output);
+    }
+
+    /// <summary>One output phase over all spatial axes; <see cref="Rows"/> counts (n, u0, u1).</summary>
+    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Rows, int[] TapOffsets, long[] PanelOffsets);
+
+    /// <summary>Some rows of one phase, a stretch of u2 (whole tiles), one channel block of one group.</summary>
+    private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstRow, int RowCount, int FirstPixel, int PixelCount);
+}

@@ -1,0 +1,86 @@
+using System.Runtime.Intrinsics;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The few vector operations the kernels need, over one vector type. The kernels are generic over a
+/// struct implementing this, so the JIT compiles one specialised copy per width. Every width computes
+/// each lane with the same fused multiply-add, so results do not depend on the width chosen.
+/// </summary>
+internal unsafe interface ISimd<TV>
+    where TV : struct
+{
+    /// <summary>Floats per vector.</summary>
+    static abstract int Width { get; }
+
+    static abstract TV Zero { get; }
+
+    static abstract TV Load(float* p);
+
+    static abstract TV Broadcast(float value);
+
+    /// <summary><c>a * b + addend</c> with one rounding.</summary>
+    static abstract TV Fma(TV a, TV b, TV addend);
+
+    static abstract void Store(float* p, TV value);
+}
+
+internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
+{
+    public static int Width => Vector512<float>.Count;
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+    public static Vector512<float> Load(float* p) => Vector512.Load(p);
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+    public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
+    public static void Store(float* p, Vector512<float> value) => value.Store(p);
+}
+
+internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
+{
+    public static int Width => Vector256<float>.Count;
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+    public static Vector256<float> Load(float* p) => Vector256.Load(p);
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+    public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
+    public static void Store(float* p, Vector256<float> value) => value.Store(p);
+}
+
+internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
+{
+    public static int Width => Vector128<float>.Count;
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+    public static Vector128<float> Load(float* p) => Vector128.Load(p);
+    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> addend) => Vector128.FusedMultiplyAdd(a, b, addend);
+    public static void Store(float* p, Vector128<float> value) => value.Store(p);
+}
+
+/// <summary>One float per "vector": the path when no SIMD hardware is available.</summary>
+internal readonly unsafe struct SimdScalar : ISimd<float>
+{
+    public static int Width => 1;
+    public static float Zero => 0f;
+    public static float Load(float* p) => *p;
+    public static float Broadcast(float value) => value;
+    public static float Fma(float a, float b, float addend) => MathF.FusedMultiplyAdd(a, b, addend);
+    public static void Store(float* p, float value) => *p = value;
+}
+
+/// <summary>Which <see cref="ISimd{TV}"/> a plan uses.</summary>
+internal enum SimdWidth
+{
+    Scalar = 1,
+    V128 = 4,
+    V256 = 8,
+    V512 = 16,
+}
+
+internal static class SimdSupport
+{
+    /// <summary>The widest vector the hardware accelerates (with FMA semantics on every path).</summary>
+    public static SimdWidth Best =>
+        Vector512.IsHardwareAccelerated ? SimdWidth.V512
+        : Vector256.IsHardwareAccelerated ? SimdWidth.V256
+        : Vector128.IsHardwareAccelerated ? SimdWidth.V128
+        : SimdWidth.Scalar;
+}

@@ -1,0 +1,288 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class ConvTransposePlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    [Theory]
+    [InlineData(ConvTransposeStrategy.ChannelTiles, 1, 1500)]
+    [InlineData(ConvTransposeStrategy.ChannelTiles, 2, 1500)]
+    [InlineData(ConvTransposeStrategy.PixelTiles, 1, 1500)]
+    [InlineData(ConvTransposeStrategy.PixelTiles, 2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(ConvTransposeStrategy strategy, int seed, int count)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            var c = EngineCases.Random(random);
+            var plan = c.Plan(1, strategy);
+            Assert.Equal(strategy, plan.Strategy);
+            var error = EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_both_fast_paths()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = EngineCases.Random(random);
+            var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+            var error = EngineCases.MaxRelativeError(direct, c.Reference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // All sum each output over (tap, channel) in the same order with fused multiply-adds.
+            Assert.Equal(direct, c.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
+            Assert.Equal(direct, c.RunEngine(1, ConvTransposeStrategy.PixelTiles));
+        }
+    }
+
+    [Theory]
+    [InlineData(ConvTransposeStrategy.ChannelTiles)]
+    [InlineData(ConvTransposeStrategy.PixelTiles)]
+    public void Results_are_bit_identical_for_1_2_and_4_threads(ConvTransposeStrategy strategy)
+    {
+        var random = new Random(4);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = EngineCases.Random(random, maxMultiplyAdds: 200_000);
+            var one = c.RunEngine(1, strategy, parallelLimit: 0);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = c.Plan(threads, strategy, parallelLimit: 0);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.X));
+            }
+        }
+
+        Assert.True(parallelRuns > 250, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Depthwise_with_long_rows_takes_the_pixel_path_where_vectors_are_8_or_16_wide()
+    {
+        var geometry = new ConvGeometry(1, 32, 32, 32, [new AxisGeometry(40, 4, 2, 1, 1, 80), new AxisGeometry(40, 4, 2, 1, 1, 80)]);
+        var c = EngineCases.WithData(new Random(13), geometry, bias: true);
+        var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 2);
+        Assert.Equal(plan.VectorWidth >= 8 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
+    }
+
+    [Fact]
+    public void Many_channels_with_long_channels_first_rows_take_the_pixel_path_where_vectors_are_16_wide()
+    {
+        var axes = new[] { new AxisGeometry(4, 2, 2, 1, 0, 8), new AxisGeometry(32, 2, 2, 1, 0, 64) };
+        var first = new ConvGeometry(1, 24, 40, 1, axes, DataLayout.ChannelsFirst);
+        var c = EngineCases.WithData(new Random(16), first, bias: true);
+        var plan = new ConvTransposePlan(first, c.W, c.Bias);
+        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
+        // Channels-last output is written faster a pixel at a time.
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(first.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).Strategy);
+    }
+
+    [Fact]
+    public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
+    {
+        var geometry = new ConvGeometry(2, 40, 37, 1,
+            [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(11, 3, 3, 1, 0, 33)], DataLayout.ChannelsFirst);
+        var c = EngineCases.WithData(new Random(5), geometry, bias: true);
+        var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 3);
+        Assert.True(plan.RunsInParallel);
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        var y = plan.Run(c.X);
+        Assert.Equal(c.RunEngine(1, strategy: null), y);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Theory]
+    [InlineData(FusedActivation.Relu)]
+    [InlineData(FusedActivation.LeakyRelu)]
+    [InlineData(FusedActivation.Tanh)]
+    [InlineData(FusedActivation.Sigmoid)]
+    public void Fused_activation_is_applied_after_the_bias(FusedActivation activation)
+    {
+        var random = new Random(6);
+        for (var i = 0; i < 50; i++)
+        {
+            var c = EngineCases.Random(random);
+            var expected = c.Reference().Select(v => activation switch
+            {
+                FusedActivation.Relu => Math.Max(v, 0),
+                FusedActivation.LeakyRelu => v < 0 ? 0.1 * v : v,
+                FusedActivation.Tanh => Math.Tanh(v),
+                _ => 1 / (1 + Math.Exp(-v)),
+            }).ToArray();
+            foreach (var strategy in Enum.GetValues<ConvTransposeStrategy>())
+            {
+                var y = c.RunEngine(1, strategy, activation: activation);
+                Assert.True(EngineCases.MaxRelativeError(y, expected) <= Tolerance, $"{activation} {c}");
+            }
+        }
+    }
+
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries() => new()
+    {
+        // name, N, C, M, G, axes
+        { "empty input axis", 1, 3, 4, 1, [new AxisGeometry(0, 3, 2, 1, 0, 5)] },
+        { "empty batch", 0, 3, 4, 1, [new AxisGeometry(4, 3, 2, 1, 0, 9)] },
+        { "crop past the full result", 1, 3, 4, 1, [new AxisGeometry(3, 2, 2, 1, 9, 4)] },
+        { "single output", 2, 5, 3, 1, [new AxisGeometry(6, 3, 2, 1, 4, 1), new AxisGeometry(5, 2, 3, 1, 1, 1)] },
+        { "1x1 kernel is a matrix product", 2, 33, 31, 1, [new AxisGeometry(7, 1, 1, 1, 0, 7), new AxisGeometry(5, 1, 1, 1, 0, 5)] },
+        { "dilation sharing a factor with the stride", 1, 4, 6, 2, [new AxisGeometry(9, 3, 4, 2, 1, 40)] },
+        { "stride far above the kernel", 1, 2, 17, 1, [new AxisGeometry(5, 2, 7, 1, 0, 40), new AxisGeometry(3, 1, 4, 1, 0, 12)] },
+        { "output far past the full result", 1, 3, 2, 1, [new AxisGeometry(2, 2, 1, 1, 0, 70)] },
+        { "depthwise with multiplier", 1, 5, 15, 5, [new AxisGeometry(40, 4, 2, 1, 1, 80)] },
+        { "3-D with dilation and crops", 1, 3, 5, 1, [new AxisGeometry(3, 2, 2, 2, 1, 6), new AxisGeometry(4, 3, 3, 1, 2, 12), new AxisGeometry(5, 2, 1, 3, 0, 9)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(EdgeGeometries))]
+    public void Edge_geometries_agree_with_the_reference_on_every_path(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(n, c, m, groups, axes, layout);
+            var data = EngineCases.WithData(new Random(15), geometry, bias: true);
+            var expected = data.Reference();
+            foreach (var strategy in Enum.GetValues<ConvTransposeStrategy>())
+            {
+                var y = data.RunEngine(2, strategy, parallelLimit: 0);
+                Assert.True(EngineCases.MaxRelativeError(y, expected) <= Tolerance, $"{name} {layout} {strategy}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Phases_without_taps_receive_only_the_bias()
+    {
+        // Kernel 2, stride 5: three of every five outputs get no product.
+        var geometry = new ConvGeometry(1, 3, 2, 1, [new AxisGeometry(4, 2, 5, 1, 0, 20)], DataLayout.ChannelsLast);
+        var c = EngineCases.WithData(new Random(7), geometry, bias: true);
+        var y = c.RunEngine(1, ConvTransposeStrategy.ChannelTiles);
+        for (var o = 0; o < 20; o++)
+        {
+            if (o % 5 >= 2)
+            {
+                Assert.Equal(c.Bias, y.AsSpan(o * 2, 2).ToArray());
+            }
+        }
+
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Fact]
+    public void Output_past_the_full_length_is_bias_only()
+    {
+        // Full length 3*2+3 = 9; output 14 runs 5 past it (crop end -5).
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(4, 3, 2, 1, 0, 14)]);
+        var c = EngineCases.WithData(new Random(8), geometry, bias: true);
+        var y = c.RunEngine(1, ConvTransposeStrategy.ChannelTiles);
+        for (var m = 0; m < 3; m++)
+        for (var o = 9; o < 14; o++)
+        {
+            Assert.Equal(c.Bias[m], y[m * 14 + o]);
+        }
+
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+    }
+
+    [Fact]
+    public void Non_finite_weights_take_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = EngineCases.WithData(new Random(9), geometry, bias: false);
+        c.W[5] = float.PositiveInfinity;
+        var plan = new ConvTransposePlan(geometry, c.W);
+        Assert.Equal(ConvTransposeStrategy.Direct, plan.Strategy);
+        var y = plan.Run(c.X);
+        var expected = c.Reference();
+        for (var i = 0; i < y.Length; i++)
+        {
+            Assert.True(y[i].Equals((float)expected[i]) || Math.Abs(y[i] - expected[i]) <= Tolerance * Math.Max(1, Math.Abs(expected[i])), $"{i}: {y[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void Tiny_single_channel_problem_takes_the_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(3, 2, 1, 1, 0, 4)]);
+        var plan = new ConvTransposePlan(geometry, [1, 1, 1, 1]);
+        Assert.Equal(ConvTransposeStrategy.Direct, plan.Strategy);
+        Assert.Equal([1f, 2, 2, 1, 2, 4, 4, 2, 2, 4, 4, 2, 1, 2, 2, 1], plan.Run(Enumerable.Repeat(1f, 9).ToArray()));
+    }
+
+    [Theory]
+    [InlineData(ConvTransposeStrategy.Direct)]
+    [InlineData(ConvTransposeStrategy.ChannelTiles)]
+    [InlineData(ConvTransposeStrategy.PixelTiles)]
+    public void Run_on_one_thread_allocates_nothing(ConvTransposeStrategy strategy)
+    {
+        var geometry = new ConvGeometry(2, 6, 5, 1, [new AxisGeometry(20, 3, 2, 1, 1, 40), new AxisGeometry(20, 3, 2, 1, 1, 40)], DataLayout.ChannelsLast);
+        var c = EngineCases.WithData(new Random(14), geometry, bias: true);
+        var plan = c.Plan(1, strategy, activation: FusedActivation.Tanh);
+        Assert.Equal(strategy, plan.Strategy);
+        var y = new float[geometry.OutputLength];
+        plan.Run(c.X, y);
+        plan.Run(c.X, y);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        plan.Run(c.X, y);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void Running_twice_gives_the_same_result()
+    {
+        var c = EngineCases.Random(new Random(10));
+        var plan = c.Plan(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+        var first = plan.Run(c.X);
+        var second = new float[first.Length];
+        second.AsSpan().Fill(float.NaN);
+        plan.Run(c.X, second);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Concurrent_runs_of_one_plan_are_refused_not_corrupted()
+    {
+        var geometry = new ConvGeometry(4, 64, 64, 1, [new AxisGeometry(24, 4, 2, 1, 1, 48), new AxisGeometry(24, 4, 2, 1, 1, 48)]);
+        var c = EngineCases.WithData(new Random(17), geometry, bias: false);
+        var plan = c.Plan(1, ConvTransposeStrategy.ChannelTiles);
+        var expected = plan.Run(c.X);
+        var refused = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            var y = new float[expected.Length];
+            try
+            {
+                plan.Run(c.X, y);
+                Assert.Equal(expected, y);
+            }
+            catch (InvalidOperationException)
+            {
+                Interlocked.Increment(ref refused);
+            }
+        });
+        Assert.Equal(expected, plan.Run(c.X)); // still usable afterwards
+        Assert.True(refused < 8, "every run was refused");
+    }
+
+    [Fact]
+    public void Bad_arguments_name_the_parameter()
+    {
+        var geometry = new ConvGeometry(1, 2, 2, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        var w = new float[8];
+        Assert.Equal("w", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, new float[7])).ParamName);
+        Assert.Equal("bias", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, new float[3])).ParamName);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, threads: -1)).ParamName);
+        Assert.Equal("activation", Assert.Throws<ConvolutionArgumentException>(() => new ConvTransposePlan(geometry, w, activation: (FusedActivation)9)).ParamName);
+        var plan = new ConvTransposePlan(geometry, w);
+        Assert.Equal("x", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[5], new float[12])).ParamName);
+        Assert.Equal("y", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[6], new float[11])).ParamName);
+        Assert.Throws<ArgumentNullException>(() => new ConvTransposePlan(null!, w));
+    }
+}
