@@ -19,7 +19,8 @@ public sealed class BrowserTests
         try
         {
             await using var browser = await DevToolsBrowser.Open(ChromiumFactAttribute.Path, new Uri(file).AbsoluteUri, cancel);
-            await browser.WaitFor("document.readyState === 'complete' && document.getElementById('position').textContent.length > 0", cancel);
+            // The first page may still be about:blank: wait for ours, loaded, with its script run.
+            await browser.WaitFor("location.protocol === 'file:' && document.readyState === 'complete' && (document.getElementById('position')?.textContent.length ?? 0) > 0", cancel);
 
             // The numbers: every result cell shows the library's value.
             var shown = await browser.Evaluate("[...document.querySelectorAll('text[id^=\"re-t-\"]')].map(t => t.textContent)", cancel);
