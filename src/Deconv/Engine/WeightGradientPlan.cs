@@ -1,0 +1,378 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The float32 weight gradient of a geometry prepared once, then run many times:
+/// <c>dw[c, j, k] = sum_{n, i} large[n, g*M/G + j, i*S + k*D - crop_begin] * small[n, c, i]</c>, with
+/// <c>large</c> of <see cref="ConvGeometry.OutputShape"/>, <c>small</c> of <see cref="ConvGeometry.InputShape"/>
+/// and <c>dw</c> <c>[C, M/G, k...]</c>. It is the weight gradient of the transposed convolution and of the
+/// forward convolution alike.
+/// </summary>
+/// <remarks>
+/// <para>Per tap it is a matrix product over the pixels p = (n, i): <c>dw_k[c, j] = sum_p small[c, p] * large_k[p, j]</c>.
+/// Each run copies <c>large</c> channels-last into a zero-padded buffer (<see cref="PaddedLargeSide"/>) and
+/// <c>small</c> into <c>[C][pixels]</c>; a work item (tap, group, block of j, block of c) packs
+/// <see cref="PixelChunk"/> pixels of its shifted <c>large</c> rows at a time into a panel and runs
+/// <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile.</para>
+/// <para>Every dw value is the sum of its chunk sums in ascending order, each chunk summed over ascending
+/// pixels with fused multiply-adds; threads split only taps and channel blocks, never the pixels, so the
+/// result is bit-identical for every thread count. The direct path (tiny problems, non-finite
+/// <c>small</c> data, sizes that cannot be padded) sums all pixels in one chain.</para>
+/// </remarks>
+public sealed unsafe class WeightGradientPlan
+{
+    /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
+    internal const int PixelChunk = 128;
+
+    /// <summary>Most values of c per work item (a multiple of the tile's six).</summary>
+    private const int ChannelBlock = 8 * TileKernels.Pixels;
+
+    private readonly Lifted _g;
+    private readonly long _largeLength, _smallLength, _weightLength, _plane;
+    private readonly PaddedLargeSide? _large;
+    private readonly float[]? _smallArray; // [C][pixels]
+    private readonly int[]? _tapOffsets, _windowOffsets;
+    private readonly WorkItem[]? _items;
+    private readonly int _width, _jBlocks, _pixels;
+    private readonly SimdWidth _simd;
+    private readonly ParallelOptions? _parallelOptions;
+    private readonly int _fillParts;
+    private float* _runLarge, _runSmall, _runWeight;
+    private int _running;
+
+    /// <summary>Validates and prepares the buffers.</summary>
+    /// <param name="geometry">The geometry.</param>
+    /// <param name="threads">Threads to use; 0 means one per processor.</param>
+    /// <exception cref="ConvolutionArgumentException">The thread count is invalid.</exception>
+    public WeightGradientPlan(ConvGeometry geometry, int threads = 0)
+        : this(geometry, threads, direct: null, ConvTransposePlan.ParallelLimit)
+    {
+    }
+
+    /// <summary>Tests' constructor: <paramref name="direct"/> forces a path, <paramref name="parallelLimit"/> the size from which work is split.</summary>
+    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (threads < 0)
+        {
+            throw new ConvolutionArgumentException($"WeightGradientPlan: threads is {threads} but must be at least 0 (0 = one per processor)", nameof(threads));
+        }
+
+        Geometry = geometry;
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        _g = new Lifted(geometry);
+        _largeLength = geometry.OutputLength;
+        _smallLength = geometry.InputLength;
+        _weightLength = geometry.WeightLength;
+        _plane = (long)_g.A0.Input * _g.A1.Input * _g.A2.Input;
+        _simd = SimdSupport.Best;
+        _width = (int)_simd;
+        _jBlocks = (_g.Mg + 2 * _width - 1) / (2 * _width);
+
+        var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
+        if (useDirect || geometry.InputLength == 0)
+        {
+            return;
+        }
+
+        _large = PaddedLargeSide.TryCreate(_g);
+        if (_large is null)
+        {
+            return;
+        }
+
+        _tapOffsets = _large.TapOffsets();
+        _windowOffsets = _large.WindowOffsets();
+        _pixels = _windowOffsets.Length;
+        _smallArray = GC.AllocateArray<float>((int)geometry.InputLength, pinned: true);
+        var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
+        _items = [.. from tap in Enumerable.Range(0, _tapOffsets.Length)
+                     from g in Enumerable.Range(0, _g.G)
+                     from jb in Enumerable.Range(0, _jBlocks)
+                     from cb in Enumerable.Range(0, cBlocks)
+                     select new WorkItem(tap, g, jb, cb * ChannelBlock, Math.Min(ChannelBlock, _g.Cg - cb * ChannelBlock))];
+        if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _items.Length > 1)
+        {
+            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+            _fillParts = Math.Max(1, Math.Min(_large.Rows, 4 * Threads));
+        }
+    }
+
+    /// <summary>The geometry.</summary>
+    public ConvGeometry Geometry { get; }
+
+    /// <summary>Threads the plan may use.</summary>
+    public int Threads { get; }
+
+    /// <summary>Whether the plan always computes with the scalar direct loop (tiny problems, sizes that cannot be padded).</summary>
+    public bool IsDirect => _large is null;
+
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
+    public bool RunsInParallel => _parallelOptions is not null;
+
+    /// <summary>Floats the plan holds: the two data copies.</summary>
+    public long ExtraFloats => (_large?.Length ?? 0) + (_smallArray?.Length ?? 0);
+
+    /// <summary>dw from large (<see cref="ConvGeometry.OutputShape"/>) and small (<see cref="ConvGeometry.InputShape"/>); dw: <c>[C, M/G, k...]</c>.</summary>
+    /// <exception cref="ConvolutionArgumentException">A length is wrong.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is running this plan.</exception>
+    public void Run(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        if (large.Length != _largeLength)
+        {
+            throw new ConvolutionArgumentException($"large has {large.Length} elements but the geometry {Geometry} needs {_largeLength}", nameof(large));
+        }
+
+        if (small.Length != _smallLength)
+        {
+            throw new ConvolutionArgumentException($"small has {small.Length} elements but the geometry {Geometry} needs {_smallLength}", nameof(small));
+        }
+
+        if (dw.Length != _weightLength)
+        {
+            throw new ConvolutionArgumentException($"dw has {dw.Length} elements but the geometry {Geometry} needs {_weightLength}", nameof(dw));
+        }
+
+        // The padding multiplies zeros by small values, which is exact only for finite ones.
+        if (_large is null || !AllFinite(small))
+        {
+            RunDirect(large, small, dw);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("WeightGradientPlan.Run is already running on another thread: a plan owns its scratch buffers, so give each thread its own plan");
+        }
+
+        try
+        {
+            fixed (float* lp = large, sp = small, wp = dw)
+            {
+                if (_parallelOptions is null)
+                {
+                    _large.Fill(lp, 0, _large.Rows);
+                    FillSmall(sp, 0, _g.C);
+                    for (var i = 0; i < _items!.Length; i++)
+                    {
+                        RunItem(i, wp);
+                    }
+                }
+                else
+                {
+                    _runLarge = lp;
+                    _runSmall = sp;
+                    _runWeight = wp;
+                    try
+                    {
+                        var rows = _large.Rows;
+                        Parallel.For(0, _fillParts + _g.C, _parallelOptions, part =>
+                        {
+                            if (part >= _fillParts)
+                            {
+                                FillSmall(_runSmall, part - _fillParts, 1);
+                                return;
+                            }
+
+                            var first = (int)((long)rows * part / _fillParts);
+                            _large.Fill(_runLarge, first, (int)((long)rows * (part + 1) / _fillParts) - first);
+                        });
+                        Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runWeight));
+                    }
+                    finally
+                    {
+                        _runLarge = null;
+                        _runSmall = null;
+                        _runWeight = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Runs the plan into a new array.</summary>
+    public float[] Run(ReadOnlySpan<float> large, ReadOnlySpan<float> small)
+    {
+        var dw = new float[_weightLength];
+        Run(large, small, dw);
+        return dw;
+    }
+
+    /// <summary>Copies channels [first, first + count) of small into <c>[C][pixels]</c>.</summary>
+    private void FillSmall(float* small, int first, int count)
+    {
+        fixed (float* target = _smallArray)
+        {
+            for (var c = first; c < first + count; c++)
+            {
+                var row = target + (long)c * _pixels;
+                if (_g.Layout == DataLayout.ChannelsFirst)
+                {
+                    // small: [N, C, I...]: one contiguous plane per n.
+                    var bytes = _plane * sizeof(float);
+                    for (var n = 0; n < _g.N; n++)
+                    {
+                        Buffer.MemoryCopy(small + ((long)n * _g.C + c) * _plane, row + n * _plane, bytes, bytes);
+                    }
+                }
+                else
+                {
+                    // small: [N, I..., C].
+                    for (var p = 0; p < _pixels; p++)
+                    {
+                        row[p] = small[(long)p * _g.C + c];
+                    }
+                }
+            }
+        }
+    }
+
+    private int BlockWidth(int block) => _g.Mg - block * 2 * _width > _width ? 2 * _width : _width;
+
+    private void RunItem(int index, float* dw)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, dw);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, dw);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, dw);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, dw);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tileRows = TileKernels.Pixels;
+        var item = _items![index];
+        var blockWidth = BlockWidth(item.JBlock);
+        var firstJ = item.JBlock * 2 * _width;
+        var lanes = Math.Min(blockWidth, _g.Mg - firstJ);
+        var panel = stackalloc float[PixelChunk * 2 * _width]; // [pixel][lane] of large at this tap
+        var sums = stackalloc float[ChannelBlock * 2 * _width]; // [c][lane]
+        var tile = stackalloc float[tileRows * 2 * _width];
+        var rows = stackalloc float*[tileRows];
+        var zeroOffset = 0;
+        new Span<float>(sums, item.CCount * blockWidth).Clear();
+        var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * _g.Mg + firstJ;
+        var firstC = item.Group * _g.Cg + item.FirstC;
+        fixed (float* small = _smallArray)
+        fixed (int* windows = _windowOffsets)
+        {
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var p = 0; p < count; p++)
+                {
+                    var from = source + windows[firstPixel + p];
+                    var to = panel + p * blockWidth;
+                    for (var lane = 0; lane < lanes; lane++)
+                    {
+                        to[lane] = from[lane];
+                    }
+
+                    for (var lane = lanes; lane < blockWidth; lane++)
+                    {
+                        to[lane] = 0f;
+                    }
+                }
+
+                for (var c = 0; c < item.CCount; c += tileRows)
+                {
+                    var valid = Math.Min(tileRows, item.CCount - c);
+                    for (var r = 0; r < tileRows; r++)
+                    {
+                        // A partial tile repeats its last row; the copies are not kept.
+                        rows[r] = small + (long)(firstC + c + Math.Min(r, valid - 1)) * _pixels + firstPixel;
+                    }
+
+                    if (blockWidth == 2 * _width)
+                    {
+                        TileKernels.TwoVectors<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                    }
+                    else
+                    {
+                        TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                    }
+
+                    var target = sums + c * blockWidth;
+                    for (var i = 0; i < valid * blockWidth; i++)
+                    {
+                        target[i] += tile[i];
+                    }
+                }
+            }
+        }
+
+        // dw[c, j, tap]: [C, M/G, taps].
+        var taps = _tapOffsets.Length;
+        for (var c = 0; c < item.CCount; c++)
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            dw[((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap] = sums[c * blockWidth + lane];
+        }
+    }
+
+    /// <summary>One fused multiply-add chain per value over (n, i) ascending, skipping positions outside large.</summary>
+    private void RunDirect(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        var g = _g;
+        for (var c = 0; c < g.C; c++)
+        for (var j = 0; j < g.Mg; j++)
+        for (var k0 = 0; k0 < g.A0.Kernel; k0++)
+        for (var k1 = 0; k1 < g.A1.Kernel; k1++)
+        for (var k2 = 0; k2 < g.A2.Kernel; k2++)
+        {
+            var sum = 0f;
+            var m = c / g.Cg * g.Mg + j;
+            for (var n = 0; n < g.N; n++)
+            for (var i0 = 0; i0 < g.A0.Input; i0++)
+            for (var i1 = 0; i1 < g.A1.Input; i1++)
+            for (var i2 = 0; i2 < g.A2.Input; i2++)
+            {
+                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
+                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
+                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
+                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                {
+                    sum = MathF.FusedMultiplyAdd(large[(int)g.OutputIndex(n, m, p0, p1, p2)], small[(int)g.InputIndex(n, c, i0, i1, i2)], sum);
+                }
+            }
+
+            dw[(int)g.WeightIndex(c, j, k0, k1, k2)] = sum;
+        }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>One tap, one group, one block of j (one or two vectors) and up to <see cref="ChannelBlock"/> values of c.</summary>
+    private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount);
+}

@@ -1,0 +1,140 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class ConvForwardPlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    private static ConvForwardPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit) =>
+        new(c.Geometry, c.W, c.Bias, threads, direct, parallelLimit);
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    {
+        var random = new Random(seed);
+        var fast = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: false);
+            fast += plan.IsDirect ? 0 : 1;
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large), c.ForwardReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+
+        // Only empty outputs (batch 0) stay direct.
+        Assert.True(fast > count * 9 / 10, $"only {fast} of {count} plans took the fast path");
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_the_fast_path()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var direct = Plan(c, 1, direct: true).Run(c.Large);
+            var error = EngineCases.MaxRelativeError(direct, c.ForwardReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Both sum each output over (tap, channel) in the same order with fused multiply-adds.
+            Assert.Equal(direct, Plan(c, 1, direct: false).Run(c.Large));
+        }
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    {
+        var random = new Random(4);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = BackwardCases.Random(random, maxMultiplyAdds: 200_000);
+            var one = Plan(c, 1, direct: false, parallelLimit: 0).Run(c.Large);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.Large));
+            }
+        }
+
+        // A plan of one tile and one channel block has nothing to split.
+        Assert.True(parallelRuns > 200, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(2, 37, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(11, 3, 3, 1, 0, 33)], layout);
+            var c = BackwardCases.WithData(new Random(5), geometry, bias: true);
+            var plan = new ConvForwardPlan(geometry, c.W, c.Bias, threads: 3);
+            Assert.True(plan.RunsInParallel);
+            Assert.False(plan.IsDirect);
+            var y = plan.Run(c.Large);
+            Assert.Equal(new ConvForwardPlan(geometry, c.W, c.Bias, threads: 1).Run(c.Large), y);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance);
+        }
+    }
+
+    [Fact]
+    public void Non_finite_weights_take_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = BackwardCases.WithData(new Random(9), geometry, bias: false);
+        c.W[5] = float.PositiveInfinity;
+        var plan = new ConvForwardPlan(geometry, c.W);
+        Assert.True(plan.IsDirect);
+        var y = plan.Run(c.Large);
+        var expected = c.ForwardReference();
+        // Padding would multiply zeros by infinity; the direct path never reads outside x, like the reference.
+        Assert.Equal(expected.Select(double.IsNaN), y.Select(float.IsNaN));
+        Assert.Contains(y, v => float.IsInfinity(v));
+        Assert.Contains(y, float.IsFinite);
+    }
+
+    [Fact]
+    public void Non_finite_data_stays_where_the_reference_puts_it()
+    {
+        var geometry = new ConvGeometry(1, 16, 12, 1, [new AxisGeometry(40, 3, 2, 1, 1, 80)], DataLayout.ChannelsLast);
+        var c = BackwardCases.WithData(new Random(10), geometry, bias: true);
+        c.Large[17] = float.NaN;
+        var plan = new ConvForwardPlan(geometry, c.W, c.Bias);
+        Assert.False(plan.IsDirect);
+        var y = plan.Run(c.Large);
+        Assert.Equal(c.ForwardReference().Select(double.IsNaN), y.Select(float.IsNaN));
+        Assert.Contains(y, float.IsFinite);
+    }
+
+    [Fact]
+    public void Wrong_lengths_and_thread_counts_are_argument_errors()
+    {
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        Assert.Equal("w", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[11])).ParamName);
+        Assert.Equal("bias", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[12], new float[3])).ParamName);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[12], threads: -1)).ParamName);
+        var plan = new ConvForwardPlan(geometry, new float[12]);
+        Assert.Equal("x", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[17])).ParamName);
+        Assert.Equal("y", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[5])).ParamName);
+    }
+
+    [Fact]
+    public void Float_forward_runs_on_the_plan_and_double_on_the_reference()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 100; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var y = ConvOps.Forward<float>(c.Geometry, c.Large, c.W, c.Bias);
+            Assert.Equal(new ConvForwardPlan(c.Geometry, c.W, c.Bias).Run(c.Large), y);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance, c.ToString());
+        }
+
+        var d = BackwardCases.Random(random);
+        Assert.Equal(d.ForwardReference(), ConvOps.Forward<double>(d.Geometry, [.. d.Large.Select(v => (double)v)], [.. d.W.Select(v => (double)v)], [.. d.Bias.Select(v => (double)v)]));
+    }
+}

@@ -1,0 +1,123 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class WeightGradientPlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    private static WeightGradientPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit) =>
+        new(c.Geometry, threads, direct, parallelLimit);
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    {
+        var random = new Random(seed + 100);
+        var fast = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: false);
+            fast += plan.IsDirect ? 0 : 1;
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large, c.Small), c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+
+        Assert.True(fast > count * 9 / 10, $"only {fast} of {count} plans took the fast path");
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference()
+    {
+        var random = new Random(103);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: true);
+            Assert.True(plan.IsDirect);
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large, c.Small), c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    {
+        var random = new Random(104);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = BackwardCases.Random(random, maxMultiplyAdds: 200_000);
+            var one = Plan(c, 1, direct: false, parallelLimit: 0).Run(c.Large, c.Small);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.Large, c.Small));
+            }
+        }
+
+        Assert.True(parallelRuns > 200, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Long_reductions_span_several_chunks_and_match_one_thread_and_the_reference()
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            // 2*9*33 = 594 pixels: four full chunks of 128 and a partial one; 53 channels: a partial channel block.
+            var geometry = new ConvGeometry(2, 53, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(33, 3, 1, 2, 2, 33)], layout);
+            var c = BackwardCases.WithData(new Random(105), geometry, bias: false);
+            var plan = new WeightGradientPlan(geometry, threads: 3);
+            Assert.True(plan.RunsInParallel);
+            Assert.False(plan.IsDirect);
+            var dw = plan.Run(c.Large, c.Small);
+            Assert.Equal(new WeightGradientPlan(geometry, threads: 1).Run(c.Large, c.Small), dw);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance);
+        }
+    }
+
+    [Fact]
+    public void Non_finite_small_data_takes_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = BackwardCases.WithData(new Random(106), geometry, bias: false);
+        c.Small[0] = float.PositiveInfinity;
+        var plan = new WeightGradientPlan(geometry);
+        Assert.False(plan.IsDirect);
+        var dw = plan.Run(c.Large, c.Small);
+        // Pixel 0's window starts in the padding: a padded path would make 0 * infinity = NaN there.
+        Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), dw.Select(float.IsNaN));
+        Assert.Contains(dw, v => float.IsInfinity(v));
+        Assert.Contains(dw, float.IsFinite);
+    }
+
+    [Fact]
+    public void Wrong_lengths_and_thread_counts_are_argument_errors()
+    {
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new WeightGradientPlan(geometry, threads: -1)).ParamName);
+        var plan = new WeightGradientPlan(geometry);
+        Assert.Equal("large", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[17], new float[6])).ParamName);
+        Assert.Equal("small", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[7])).ParamName);
+        Assert.Equal("dw", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[6], new float[11])).ParamName);
+    }
+
+    [Fact]
+    public void Float_weight_gradient_runs_on_the_plan_and_double_on_the_reference()
+    {
+        var random = new Random(107);
+        for (var i = 0; i < 100; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var dw = ConvOps.WeightGradient<float>(c.Geometry, c.Large, c.Small);
+            Assert.Equal(new WeightGradientPlan(c.Geometry).Run(c.Large, c.Small), dw);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance, c.ToString());
+        }
+
+        var d = BackwardCases.Random(random);
+        Assert.Equal(d.WeightGradientReference(), ConvOps.WeightGradient<double>(d.Geometry, [.. d.Large.Select(v => (double)v)], [.. d.Small.Select(v => (double)v)]));
+    }
+}
