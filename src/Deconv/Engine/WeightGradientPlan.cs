@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Deconv.Reference;
@@ -28,7 +29,7 @@ public sealed unsafe class WeightGradientPlan
     internal const int PixelChunk = 128;
 
     /// <summary>Most values of c per work item (a multiple of the tile's six).</summary>
-    private const int ChannelBlock = 8 * TileKernels.Pixels;
+    private const int ChannelBlock = 16 * TileKernels.Pixels;
 
     private readonly Lifted _g;
     private readonly long _largeLength, _smallLength, _weightLength, _plane;
@@ -281,17 +282,9 @@ public sealed unsafe class WeightGradientPlan
                 var count = Math.Min(PixelChunk, _pixels - firstPixel);
                 for (var p = 0; p < count; p++)
                 {
-                    var from = source + windows[firstPixel + p];
                     var to = panel + p * blockWidth;
-                    for (var lane = 0; lane < lanes; lane++)
-                    {
-                        to[lane] = from[lane];
-                    }
-
-                    for (var lane = lanes; lane < blockWidth; lane++)
-                    {
-                        to[lane] = 0f;
-                    }
+                    new ReadOnlySpan<float>(source + windows[firstPixel + p], lanes).CopyTo(new Span<float>(to, lanes));
+                    new Span<float>(to + lanes, blockWidth - lanes).Clear();
                 }
 
                 for (var c = 0; c < item.CCount; c += tileRows)
@@ -312,11 +305,8 @@ public sealed unsafe class WeightGradientPlan
                         TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
                     }
 
-                    var target = sums + c * blockWidth;
-                    for (var i = 0; i < valid * blockWidth; i++)
-                    {
-                        target[i] += tile[i];
-                    }
+                    var target = new Span<float>(sums + c * blockWidth, valid * blockWidth);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
                 }
             }
         }

@@ -23,12 +23,12 @@ internal sealed record BackwardCase(ConvGeometry Geometry, float[] Large, float[
 /// <summary>
 /// Random configurations for the forward convolution and weight gradient plans: ranks 1-3, strides above
 /// the kernel, dilation, crops including a negative end crop, groups and depthwise, both layouts, batch 0-3,
-/// channel counts around the vector widths, the tile (6) and the weight gradient's channel block (48), and
+/// channel counts around the vector widths, the tile (6) and the weight gradient's channel block (96), and
 /// now and then enough pixels to span several work chunks.
 /// </summary>
 internal static class BackwardCases
 {
-    private static readonly int[] ChannelCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 49];
+    private static readonly int[] ChannelCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 49, 97];
 
     public static BackwardCase Random(Random random, long maxMultiplyAdds = 20_000)
     {

@@ -67,8 +67,8 @@ public class WeightGradientPlanTests
     {
         foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
         {
-            // 2*9*33 = 594 pixels: four full chunks of 128 and a partial one; 53 channels: a partial channel block.
-            var geometry = new ConvGeometry(2, 53, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(33, 3, 1, 2, 2, 33)], layout);
+            // 2*9*33 = 594 pixels: four full chunks of 128 and a partial one; 101 channels: a partial channel block of 96.
+            var geometry = new ConvGeometry(2, 101, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(33, 3, 1, 2, 2, 33)], layout);
             var c = BackwardCases.WithData(new Random(105), geometry, bias: false);
             var plan = new WeightGradientPlan(geometry, threads: 3);
             Assert.True(plan.RunsInParallel);
