@@ -37,6 +37,8 @@ public sealed unsafe class ConvForwardPlan
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _blocks;
+    private readonly bool _depthwise; // one channel in and out per group: lanes run over groups
+    private readonly int _laneChannels, _laneGroups; // channels the lanes run over, and how many such sets
     private readonly SimdWidth _simd;
     private readonly ParallelOptions? _parallelOptions;
     private readonly int _fillParts;
@@ -75,7 +77,9 @@ public sealed unsafe class ConvForwardPlan
         _bias = bias.IsEmpty ? new float[geometry.InputChannels] : bias.ToArray();
         _simd = SimdSupport.Best;
         _width = (int)_simd;
-        _blocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
+        _depthwise = _g.Cg == 1 && _g.Mg == 1;
+        (_laneChannels, _laneGroups) = _depthwise ? (_g.C, 1) : (_g.Cg, _g.G);
+        _blocks = (_laneChannels + 2 * _width - 1) / (2 * _width);
 
         var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
         if (useDirect || geometry.InputLength == 0 || !AllFinite(_weight))
@@ -83,7 +87,7 @@ public sealed unsafe class ConvForwardPlan
             return;
         }
 
-        var packedLength = Shapes.TryProduct([_g.G, _blocks * 2L * _width, _g.Mg, _g.A0.Kernel, _g.A1.Kernel, _g.A2.Kernel]);
+        var packedLength = Shapes.TryProduct([_laneGroups, _blocks * 2L * _width, _g.Mg, _g.A0.Kernel, _g.A1.Kernel, _g.A2.Kernel]);
         _scratch = packedLength is null || packedLength > Array.MaxLength ? null : PaddedLargeSide.TryCreate(_g);
         if (_scratch is null)
         {
@@ -93,7 +97,7 @@ public sealed unsafe class ConvForwardPlan
         _tapOffsets = _scratch.TapOffsets();
         _windowOffsets = _scratch.WindowOffsets();
         _packedArray = GC.AllocateArray<float>((int)packedLength!.Value, pinned: true);
-        _panelOffsets = new long[_g.G * _blocks];
+        _panelOffsets = new long[_laneGroups * _blocks];
         Pack();
         var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
         _items = Items(parallel ? Threads : 1);
@@ -193,15 +197,18 @@ public sealed unsafe class ConvForwardPlan
         return y;
     }
 
-    private int BlockWidth(int block) => _g.Cg - block * 2 * _width > _width ? 2 * _width : _width;
+    private int BlockWidth(int block) => _laneChannels - block * 2 * _width > _width ? 2 * _width : _width;
 
-    /// <summary>Panel (group, block): <c>[tap][j][lane] = w[group*C/G + first + lane, j, tap]</c>, zero past C/G.</summary>
+    /// <summary>
+    /// Panel (group, block): <c>[tap][j][lane] = w[group*C/G + first + lane, j, tap]</c>, zero past C/G.
+    /// Depthwise there is one group of lanes over all C channels (and j is 0).
+    /// </summary>
     private void Pack()
     {
         fixed (float* packed = _packedArray)
         {
             long offset = 0;
-            for (var group = 0; group < _g.G; group++)
+            for (var group = 0; group < _laneGroups; group++)
             for (var block = 0; block < _blocks; block++)
             {
                 _panelOffsets![group * _blocks + block] = offset;
@@ -216,7 +223,7 @@ public sealed unsafe class ConvForwardPlan
                     for (var lane = 0; lane < width; lane++)
                     {
                         var c = block * 2 * _width + lane;
-                        target[lane] = c < _g.Cg ? _weight[_g.WeightIndex(group * _g.Cg + c, j, k0, k1, k2)] : 0f;
+                        target[lane] = c < _laneChannels ? _weight[_g.WeightIndex(group * _g.Cg + c, j, k0, k1, k2)] : 0f;
                     }
                 }
 
@@ -235,10 +242,10 @@ public sealed unsafe class ConvForwardPlan
     {
         var pixels = _windowOffsets!.Length;
         var tiles = (pixels + TileKernels.Pixels - 1) / TileKernels.Pixels;
-        var blockCount = (long)_g.G * _blocks;
+        var blockCount = (long)_laneGroups * _blocks;
         var stretchesWanted = threads == 1 ? 1 : (4 * threads + blockCount - 1) / blockCount;
         var chunk = (int)Math.Clamp(tiles / stretchesWanted, 1, ChunkTiles) * TileKernels.Pixels;
-        var blocks = Enumerable.Range(0, _g.G * _blocks);
+        var blocks = Enumerable.Range(0, _laneGroups * _blocks);
         var stretches = Enumerable.Range(0, (pixels + chunk - 1) / chunk).Select(s => s * chunk);
         var order = _g.Layout == DataLayout.ChannelsFirst
             ? blocks.SelectMany(b => stretches.Select(first => (Block: b, First: first)))
@@ -275,10 +282,11 @@ public sealed unsafe class ConvForwardPlan
         var item = _items![index];
         var blockWidth = BlockWidth(item.Block);
         var firstChannel = item.Group * _g.Cg + item.Block * 2 * _width;
-        var lanes = Math.Min(blockWidth, _g.Cg - item.Block * 2 * _width);
+        var lanes = Math.Min(blockWidth, _laneChannels - item.Block * 2 * _width);
         var sums = stackalloc float[chunk * 2 * _width]; // [pixel][lane], stored once at the end
         var x = stackalloc float*[tilePixels];
-        var input = _scratch!.Data + (long)item.Group * _g.Mg;
+        // Depthwise, each lane reads its own channel; otherwise all lanes read the group's channels.
+        var input = _scratch!.Data + (_depthwise ? firstChannel : (long)item.Group * _g.Mg);
         fixed (float* packed = _packedArray, bias = _bias)
         fixed (int* tapOffsets = _tapOffsets, windows = _windowOffsets)
         {
@@ -293,7 +301,15 @@ public sealed unsafe class ConvForwardPlan
                 }
 
                 var tile = sums + first * blockWidth;
-                if (blockWidth == 2 * _width)
+                if (_depthwise)
+                {
+                    for (var v = 0; v < blockWidth; v += _width)
+                    {
+                        DepthwiseKernels.Pixels<TV, TS>(panel + v, blockWidth, tapOffsets, _tapOffsets!.Length,
+                            x[0] + v, x[1] + v, x[2] + v, x[3] + v, x[4] + v, x[5] + v, tile + v, blockWidth);
+                    }
+                }
+                else if (blockWidth == 2 * _width)
                 {
                     TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
                 }

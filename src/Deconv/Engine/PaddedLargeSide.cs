@@ -13,6 +13,12 @@ namespace Deconv.Engine;
 /// </summary>
 internal sealed unsafe class PaddedLargeSide
 {
+    /// <summary>
+    /// Floats after the buffer that a whole vector (up to two of 16 lanes) starting at a pixel's channel
+    /// may read past the last channel; the lanes they feed are never stored.
+    /// </summary>
+    public const int Slack = 32;
+
     private readonly Lifted _g;
     private readonly float[] _array;
     private readonly int _padded0, _padded1, _padded2;
@@ -21,7 +27,7 @@ internal sealed unsafe class PaddedLargeSide
     {
         _g = g;
         (_padded0, _padded1, _padded2) = ((int)padded0, (int)padded1, (int)padded2);
-        _array = GC.AllocateArray<float>((int)length, pinned: true);
+        _array = GC.AllocateArray<float>((int)length + Slack, pinned: true);
         Data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
     }
 
@@ -40,7 +46,7 @@ internal sealed unsafe class PaddedLargeSide
         long Padded(AxisGeometry a) => Math.Max((long)a.CropBegin + a.Output, a.FullLength);
         var (p0, p1, p2) = (Padded(g.A0), Padded(g.A1), Padded(g.A2));
         var length = Shapes.TryProduct([g.N, p0, p1, p2, g.M]);
-        return length is null || length > Array.MaxLength ? null : new PaddedLargeSide(g, p0, p1, p2, length.Value);
+        return length is null || length > Array.MaxLength - Slack ? null : new PaddedLargeSide(g, p0, p1, p2, length.Value);
     }
 
     /// <summary>

@@ -34,7 +34,8 @@ public sealed unsafe class WeightGradientPlan
     private readonly Lifted _g;
     private readonly long _largeLength, _smallLength, _weightLength, _plane;
     private readonly PaddedLargeSide? _large;
-    private readonly float[]? _smallArray; // [C][pixels]
+    private readonly float[]? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
+    private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
@@ -88,9 +89,12 @@ public sealed unsafe class WeightGradientPlan
         _tapOffsets = _large.TapOffsets();
         _windowOffsets = _large.WindowOffsets();
         _pixels = _windowOffsets.Length;
-        _smallArray = GC.AllocateArray<float>((int)geometry.InputLength, pinned: true);
+        _depthwise = _g.Cg == 1 && _g.Mg == 1;
+        _smallArray = GC.AllocateArray<float>((int)geometry.InputLength + PaddedLargeSide.Slack, pinned: true);
         var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
-        _items = [.. from tap in Enumerable.Range(0, _tapOffsets.Length)
+        _items = _depthwise
+            ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
+            : [.. from tap in Enumerable.Range(0, _tapOffsets.Length)
                      from g in Enumerable.Range(0, _g.G)
                      from jb in Enumerable.Range(0, _jBlocks)
                      from cb in Enumerable.Range(0, cBlocks)
@@ -206,11 +210,17 @@ public sealed unsafe class WeightGradientPlan
         return dw;
     }
 
-    /// <summary>Copies channels [first, first + count) of small into <c>[C][pixels]</c>.</summary>
+    /// <summary>Copies channels [first, first + count) of small into <c>[C][pixels]</c> (depthwise: <c>[pixels][C]</c>).</summary>
     private void FillSmall(float* small, int first, int count)
     {
         fixed (float* target = _smallArray)
         {
+            if (_depthwise)
+            {
+                FillSmallChannelsLast(small, target, first, count);
+                return;
+            }
+
             for (var c = first; c < first + count; c++)
             {
                 var row = target + (long)c * _pixels;
@@ -229,6 +239,35 @@ public sealed unsafe class WeightGradientPlan
                     for (var p = 0; p < _pixels; p++)
                     {
                         row[p] = small[(long)p * _g.C + c];
+                    }
+                }
+            }
+        }
+    }
+
+    private void FillSmallChannelsLast(float* small, float* target, int first, int count)
+    {
+        for (var c = first; c < first + count; c++)
+        {
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // small: [N, I..., C], already the order wanted: one part copies it all.
+                if (c == 0)
+                {
+                    var bytes = _smallLength * sizeof(float);
+                    Buffer.MemoryCopy(small, target, bytes, bytes);
+                }
+            }
+            else
+            {
+                // small: [N, C, I...].
+                for (var n = 0; n < _g.N; n++)
+                {
+                    var plane = small + ((long)n * _g.C + c) * _plane;
+                    var column = target + (long)n * _plane * _g.C + c;
+                    for (var i = 0; i < _plane; i++)
+                    {
+                        column[i * _g.C] = plane[i];
                     }
                 }
             }
@@ -261,6 +300,12 @@ public sealed unsafe class WeightGradientPlan
         where TV : struct
         where TS : struct, ISimd<TV>
     {
+        if (_depthwise)
+        {
+            RunDepthwiseItem<TV, TS>(_items![index], dw);
+            return;
+        }
+
         const int tileRows = TileKernels.Pixels;
         var item = _items![index];
         var blockWidth = BlockWidth(item.JBlock);
@@ -317,6 +362,52 @@ public sealed unsafe class WeightGradientPlan
         for (var lane = 0; lane < lanes; lane++)
         {
             dw[((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap] = sums[c * blockWidth + lane];
+        }
+    }
+
+    /// <summary>
+    /// Depthwise item: dw[c, 0, tap] for one vector of channels c (<c>item.FirstC</c>, <c>item.CCount</c>) and
+    /// every tap, summed like the general path: per chunk of pixels from zero, chunk sums added in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunDepthwiseItem<TV, TS>(WorkItem item, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tileTaps = DepthwiseKernels.Tile;
+        var taps = _tapOffsets!.Length;
+        var sums = new float[taps * _width]; // [tap][lane]
+        var tile = stackalloc float[tileTaps * _width];
+        var o = stackalloc int[tileTaps];
+        fixed (float* small = _smallArray, sum = sums)
+        fixed (int* windows = _windowOffsets)
+        {
+            var large = _large!.Data + item.FirstC;
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var t = 0; t < taps; t += tileTaps)
+                {
+                    var valid = Math.Min(tileTaps, taps - t);
+                    for (var r = 0; r < tileTaps; r++)
+                    {
+                        // A partial tile repeats its last tap; the copies are not kept.
+                        o[r] = _tapOffsets[t + Math.Min(r, valid - 1)];
+                    }
+
+                    DepthwiseKernels.Taps<TV, TS>(large, windows + firstPixel, count, small + (long)firstPixel * _g.C + item.FirstC, _g.C,
+                        o[0], o[1], o[2], o[3], o[4], o[5], tile);
+                    var target = new Span<float>(sum + t * _width, valid * _width);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                }
+            }
+
+            // dw[c, 0, tap]: [C, 1, taps].
+            for (var lane = 0; lane < item.CCount; lane++)
+            for (var t = 0; t < taps; t++)
+            {
+                dw[(long)(item.FirstC + lane) * taps + t] = sum[t * _width + lane];
+            }
         }
     }
 
