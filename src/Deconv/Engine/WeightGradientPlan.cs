@@ -94,10 +94,11 @@ public sealed unsafe class WeightGradientPlan
         var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
         _items = _depthwise
             ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
-            : [.. from tap in Enumerable.Range(0, _tapOffsets.Length)
-                     from g in Enumerable.Range(0, _g.G)
-                     from jb in Enumerable.Range(0, _jBlocks)
+            // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is in cache.
+            : [.. from g in Enumerable.Range(0, _g.G)
                      from cb in Enumerable.Range(0, cBlocks)
+                     from tap in Enumerable.Range(0, _tapOffsets.Length)
+                     from jb in Enumerable.Range(0, _jBlocks)
                      select new WorkItem(tap, g, jb, cb * ChannelBlock, Math.Min(ChannelBlock, _g.Cg - cb * ChannelBlock))];
         if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _items.Length > 1)
         {
