@@ -28,6 +28,12 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
     internal const int PixelChunk = 128;
 
+    /// <summary>Most j per group with lanes over c (its rows of large live on the stack).</summary>
+    private const int MaxRowsPerGroup = 32;
+
+    /// <summary>With lanes over c, most lane blocks per work item (they share one gather of large's rows).</summary>
+    private const int LaneBlocksPerItem = 8;
+
     /// <summary>Most values of c per work item (a multiple of the tile's six).</summary>
     private const int ChannelBlock = 16 * TileKernels.Pixels;
 
@@ -36,9 +42,12 @@ public sealed unsafe class WeightGradientPlan
     private readonly PaddedLargeSide? _large;
     private readonly float[]? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
     private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
+    private readonly bool _channelLanes; // lanes over c and tile rows over j (few j per group), rather than the other way round
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
+    private readonly int _cLanesPerGroup;
+    private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks // with lanes over c: the lanes of a group's blocks of c, zero past C/G
     private readonly SimdWidth _simd;
     private readonly ParallelOptions? _parallelOptions;
     private readonly int _fillParts;
@@ -50,12 +59,15 @@ public sealed unsafe class WeightGradientPlan
     /// <param name="threads">Threads to use; 0 means one per processor.</param>
     /// <exception cref="ConvolutionArgumentException">The thread count is invalid.</exception>
     public WeightGradientPlan(ConvGeometry geometry, int threads = 0)
-        : this(geometry, threads, direct: null, ConvTransposePlan.ParallelLimit)
+        : this(geometry, threads, direct: null, ConvTransposePlan.ParallelLimit, channelLanes: null)
     {
     }
 
-    /// <summary>Tests' constructor: <paramref name="direct"/> forces a path, <paramref name="parallelLimit"/> the size from which work is split.</summary>
-    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit)
+    /// <summary>
+    /// Tests' constructor: <paramref name="direct"/> forces a path, <paramref name="parallelLimit"/> the size
+    /// from which work is split, <paramref name="channelLanes"/> the orientation of the (non-depthwise) tiles.
+    /// </summary>
+    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit, bool? channelLanes)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         if (threads < 0)
@@ -90,10 +102,27 @@ public sealed unsafe class WeightGradientPlan
         _windowOffsets = _large.WindowOffsets();
         _pixels = _windowOffsets.Length;
         _depthwise = _g.Cg == 1 && _g.Mg == 1;
-        _smallArray = GC.AllocateArray<float>((int)geometry.InputLength + PaddedLargeSide.Slack, pinned: true);
+        // Vectors over j waste most lanes when a group has fewer j than a vector has lanes.
+        _channelLanes = !_depthwise && _g.Mg <= MaxRowsPerGroup && (channelLanes ?? (_g.Mg < _width && _g.Cg > _g.Mg));
+        var cLaneBlocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
+        _cLanesPerGroup = (cLaneBlocks - 1) * 2 * _width + CBlockWidth(cLaneBlocks - 1);
+        var smallLength = _channelLanes ? (long)_g.G * _cLanesPerGroup * _pixels : geometry.InputLength;
+        if (smallLength > Array.MaxLength - PaddedLargeSide.Slack)
+        {
+            _large = null;
+            return;
+        }
+
+        _smallArray = GC.AllocateArray<float>((int)smallLength + PaddedLargeSide.Slack, pinned: true);
+        _smallParts = _channelLanes ? _g.G * cLaneBlocks : _g.C;
         var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
         _items = _depthwise
             ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
+            : _channelLanes
+            ? [.. from g in Enumerable.Range(0, _g.G)
+                  from cb in Enumerable.Range(0, (cLaneBlocks + LaneBlocksPerItem - 1) / LaneBlocksPerItem).Select(i => i * LaneBlocksPerItem * 2 * _width)
+                  from tap in Enumerable.Range(0, _tapOffsets.Length)
+                  select new WorkItem(tap, g, 0, cb, Math.Min(LaneBlocksPerItem * 2 * _width, _g.Cg - cb))]
             // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is in cache.
             : [.. from g in Enumerable.Range(0, _g.G)
                      from cb in Enumerable.Range(0, cBlocks)
@@ -161,7 +190,7 @@ public sealed unsafe class WeightGradientPlan
                 if (_parallelOptions is null)
                 {
                     _large.Fill(lp, 0, _large.Rows);
-                    FillSmall(sp, 0, _g.C);
+                    FillSmall(sp, 0, _smallParts);
                     for (var i = 0; i < _items!.Length; i++)
                     {
                         RunItem(i, wp);
@@ -175,7 +204,7 @@ public sealed unsafe class WeightGradientPlan
                     try
                     {
                         var rows = _large.Rows;
-                        Parallel.For(0, _fillParts + _g.C, _parallelOptions, part =>
+                        Parallel.For(0, _fillParts + _smallParts, _parallelOptions, part =>
                         {
                             if (part >= _fillParts)
                             {
@@ -211,11 +240,20 @@ public sealed unsafe class WeightGradientPlan
         return dw;
     }
 
-    /// <summary>Copies channels [first, first + count) of small into <c>[C][pixels]</c> (depthwise: <c>[pixels][C]</c>).</summary>
+    /// <summary>
+    /// Copies parts [first, first + count) of small: channels into <c>[C][pixels]</c> (depthwise:
+    /// <c>[pixels][C]</c>), or with lanes over c, lane blocks.
+    /// </summary>
     private void FillSmall(float* small, int first, int count)
     {
         fixed (float* target = _smallArray)
         {
+            if (_channelLanes)
+            {
+                FillSmallLaneBlocks(small, target, first, count);
+                return;
+            }
+
             if (_depthwise)
             {
                 FillSmallChannelsLast(small, target, first, count);
@@ -245,6 +283,49 @@ public sealed unsafe class WeightGradientPlan
             }
         }
     }
+
+    /// <summary>
+    /// Lane blocks [first, first + count) (group-major) of small as <c>[G][block of c][pixel][lane]</c>, a
+    /// block two vectors wide (the last maybe one), zero past C/G.
+    /// </summary>
+    private void FillSmallLaneBlocks(float* small, float* target, int first, int count)
+    {
+        var blocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
+        for (var b = first; b < first + count; b++)
+        {
+            var (group, block) = Math.DivRem(b, blocks);
+            var blockWidth = CBlockWidth(block);
+            var firstC = group * _g.Cg + block * 2 * _width;
+            var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
+            var to = target + ((long)group * _cLanesPerGroup + block * 2 * _width) * _pixels;
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // small: [N, I..., C]: each pixel's lanes are contiguous.
+                for (var p = 0; p < _pixels; p++)
+                {
+                    new ReadOnlySpan<float>(small + (long)p * _g.C + firstC, lanes).CopyTo(new Span<float>(to + (long)p * blockWidth, lanes));
+                }
+            }
+            else
+            {
+                // small: [N, C, I...]: one contiguous stream per lane, interleaved.
+                for (var n = 0; n < _g.N; n++)
+                {
+                    var planes = small + ((long)n * _g.C + firstC) * _plane;
+                    var rows = to + n * _plane * blockWidth;
+                    for (var i = 0; i < _plane; i++)
+                    {
+                        for (var lane = 0; lane < lanes; lane++)
+                        {
+                            rows[i * blockWidth + lane] = planes[lane * _plane + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private int CBlockWidth(int block) => _g.Cg - block * 2 * _width > _width ? 2 * _width : _width;
 
     private void FillSmallChannelsLast(float* small, float* target, int first, int count)
     {
@@ -307,6 +388,12 @@ public sealed unsafe class WeightGradientPlan
             return;
         }
 
+        if (_channelLanes)
+        {
+            RunChannelLanesItem<TV, TS>(_items![index], dw);
+            return;
+        }
+
         const int tileRows = TileKernels.Pixels;
         var item = _items![index];
         var blockWidth = BlockWidth(item.JBlock);
@@ -363,6 +450,90 @@ public sealed unsafe class WeightGradientPlan
         for (var lane = 0; lane < lanes; lane++)
         {
             dw[((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap] = sums[c * blockWidth + lane];
+        }
+    }
+
+    /// <summary>
+    /// An item with lanes over c (<c>item.FirstC</c>, up to <see cref="LaneBlocksPerItem"/> blocks of two
+    /// vectors) and tile rows over every j of the group, at one tap. A block's panel is small's lane
+    /// block <c>[pixel][lane]</c> (arranged so by the run's copy); per chunk of pixels the shifted large is
+    /// gathered transposed, <c>[j][pixel]</c>, once for all blocks. Each value is the same chunk sums,
+    /// in the same order, as with lanes over j.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunChannelLanesItem<TV, TS>(WorkItem item, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tileRows = TileKernels.Pixels;
+        var mg = _g.Mg; // at most MaxRowsPerGroup
+        var firstBlock = item.FirstC / (2 * _width);
+        var blocks = (item.CCount + 2 * _width - 1) / (2 * _width);
+        var largeRows = stackalloc float[PixelChunk * mg]; // [j][pixel] of large at this tap
+        var sums = stackalloc float[LaneBlocksPerItem * mg * 2 * _width]; // [block][j][lane], a block's rows blockWidth apart
+        var tile = stackalloc float[tileRows * 2 * _width];
+        var rows = stackalloc float*[tileRows];
+        var zeroOffset = 0;
+        new Span<float>(sums, blocks * mg * 2 * _width).Clear();
+        var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * mg;
+        fixed (float* small = _smallArray)
+        fixed (int* windows = _windowOffsets)
+        {
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var p = 0; p < count; p++)
+                {
+                    var from = source + windows[firstPixel + p];
+                    for (var j = 0; j < mg; j++)
+                    {
+                        largeRows[j * PixelChunk + p] = from[j];
+                    }
+                }
+
+                for (var b = 0; b < blocks; b++)
+                {
+                    var block = firstBlock + b;
+                    var blockWidth = CBlockWidth(block);
+                    var panel = small + ((long)item.Group * _cLanesPerGroup + block * 2 * _width) * _pixels + (long)firstPixel * blockWidth;
+                    for (var j = 0; j < mg; j += tileRows)
+                    {
+                        var valid = Math.Min(tileRows, mg - j);
+                        for (var r = 0; r < tileRows; r++)
+                        {
+                            // A partial tile repeats its last row; the copies are not kept.
+                            rows[r] = largeRows + (j + Math.Min(r, valid - 1)) * PixelChunk;
+                        }
+
+                        if (blockWidth == 2 * _width)
+                        {
+                            TileKernels.TwoVectors<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                        }
+                        else
+                        {
+                            TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                        }
+
+                        var target = new Span<float>(sums + b * mg * 2 * _width + j * blockWidth, valid * blockWidth);
+                        TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                    }
+                }
+            }
+        }
+
+        // dw[c, j, tap]: [C, M/G, taps].
+        var taps = _tapOffsets.Length;
+        for (var b = 0; b < blocks; b++)
+        {
+            var block = firstBlock + b;
+            var blockWidth = CBlockWidth(block);
+            var firstC = item.Group * _g.Cg + block * 2 * _width;
+            var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
+            for (var j = 0; j < mg; j++)
+            for (var lane = 0; lane < lanes; lane++)
+            {
+                dw[((long)(firstC + lane) * mg + j) * taps + item.Tap] = sums[b * mg * 2 * _width + j * blockWidth + lane];
+            }
         }
     }
 

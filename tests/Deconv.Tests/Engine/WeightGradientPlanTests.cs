@@ -6,8 +6,8 @@ public class WeightGradientPlanTests
 {
     private const double Tolerance = 1e-5;
 
-    private static WeightGradientPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit) =>
-        new(c.Geometry, threads, direct, parallelLimit);
+    private static WeightGradientPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit, bool? channelLanes = null) =>
+        new(c.Geometry, threads, direct, parallelLimit, channelLanes);
 
     [Theory]
     [InlineData(1, 1500)]
@@ -26,6 +26,21 @@ public class WeightGradientPlanTests
         }
 
         Assert.True(fast > count * 9 / 10, $"only {fast} of {count} plans took the fast path");
+    }
+
+    [Fact]
+    public void Both_tile_orientations_agree_with_the_reference_and_bit_for_bit_with_each_other()
+    {
+        var random = new Random(108);
+        for (var i = 0; i < 800; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var channelLanes = Plan(c, 1, direct: false, channelLanes: true).Run(c.Large, c.Small);
+            var error = EngineCases.MaxRelativeError(channelLanes, c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Each value is the same chunk sums in the same order either way.
+            Assert.Equal(Plan(c, 1, direct: false, channelLanes: false).Run(c.Large, c.Small), channelLanes);
+        }
     }
 
     [Fact]
@@ -50,10 +65,11 @@ public class WeightGradientPlanTests
         for (var i = 0; i < 150; i++)
         {
             var c = BackwardCases.Random(random, maxMultiplyAdds: 200_000);
-            var one = Plan(c, 1, direct: false, parallelLimit: 0).Run(c.Large, c.Small);
+            var channelLanes = random.Next(2) == 0;
+            var one = Plan(c, 1, direct: false, parallelLimit: 0, channelLanes).Run(c.Large, c.Small);
             foreach (var threads in new[] { 2, 4 })
             {
-                var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0, channelLanes);
                 parallelRuns += plan.RunsInParallel ? 1 : 0;
                 Assert.Equal(one, plan.Run(c.Large, c.Small));
             }
