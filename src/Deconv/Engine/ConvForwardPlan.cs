@@ -15,7 +15,10 @@ namespace Deconv.Engine;
 /// <para>The fast path copies x once per run into a channels-last zero-padded buffer
 /// (<see cref="PaddedLargeSide"/>) and computes tiles of <see cref="TileKernels.Pixels"/> output pixels
 /// times one or two SIMD vectors of output channels with <see cref="TileKernels"/>, the weight packed in
-/// panels <c>[group][block][tap][M/G][block lanes]</c>. Threads split the output tiles only.</para>
+/// panels <c>[group][block][tap][M/G][block lanes]</c>. Depthwise (one channel in and out per group) the
+/// vectors run over neighbouring channels instead (<see cref="DepthwiseKernels"/>), and channels-first with
+/// rows of at least half a vector, plane by plane along the rows without the channels-last copy
+/// (<see cref="DepthwiseRowPath"/>). Threads split the output tiles (or planes) only.</para>
 /// <para>Each output value is one sum over (tap ascending, then channel j ascending) with fused
 /// multiply-adds from zero, then the bias is added; so the result is bit-identical for every thread
 /// count, and the direct path (tiny problems, non-finite weights) gives the same bits but for the sign of
@@ -32,6 +35,7 @@ public sealed unsafe class ConvForwardPlan
     private readonly float[] _weight; // [C, M/G, k...], as given
     private readonly float[] _bias; // [C], zeros when no bias was given
     private readonly PaddedLargeSide? _scratch;
+    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector
     private readonly float[]? _packedArray;
     private readonly long[]? _panelOffsets; // [group * blocks + block]
     private readonly int[]? _tapOffsets, _windowOffsets;
@@ -87,6 +91,21 @@ public sealed unsafe class ConvForwardPlan
             return;
         }
 
+        if (_depthwise && geometry.Layout == DataLayout.ChannelsFirst && 2 * _g.A2.Input >= _width)
+        {
+            var rows = new DepthwiseRowPath(_g, _weight, _bias, _simd);
+            if (rows.Fits)
+            {
+                _rows = rows;
+                if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && rows.Planes > 1)
+                {
+                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                }
+
+                return;
+            }
+        }
+
         var packedLength = Shapes.TryProduct([_laneGroups, _blocks * 2L * _width, _g.Mg, _g.A0.Kernel, _g.A1.Kernel, _g.A2.Kernel]);
         _scratch = packedLength is null || packedLength > Array.MaxLength ? null : PaddedLargeSide.TryCreate(_g);
         if (_scratch is null)
@@ -115,7 +134,10 @@ public sealed unsafe class ConvForwardPlan
     public int Threads { get; }
 
     /// <summary>Whether the plan computes with the scalar direct loop (tiny problems, non-finite weights, sizes that cannot be padded).</summary>
-    public bool IsDirect => _scratch is null;
+    public bool IsDirect => _scratch is null && _rows is null;
+
+    /// <summary>Whether the plan computes depthwise channels-first plane by plane (<see cref="DepthwiseRowPath"/>).</summary>
+    internal bool UsesRowPath => _rows is not null;
 
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
     public bool RunsInParallel => _parallelOptions is not null;
@@ -136,6 +158,12 @@ public sealed unsafe class ConvForwardPlan
         if (y.Length != _smallLength)
         {
             throw new ConvolutionArgumentException($"y has {y.Length} elements but the forward convolution of {Geometry} needs {_smallLength}", nameof(y));
+        }
+
+        if (_rows is not null)
+        {
+            RunRows(x, y);
+            return;
         }
 
         if (_scratch is null)
@@ -186,6 +214,26 @@ public sealed unsafe class ConvForwardPlan
         finally
         {
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private void RunRows(ReadOnlySpan<float> x, Span<float> y)
+    {
+        fixed (float* xp = x, yp = y)
+        {
+            if (_parallelOptions is null)
+            {
+                for (var plane = 0; plane < _rows!.Planes; plane++)
+                {
+                    _rows.RunPlane(plane, xp, yp);
+                }
+
+                return;
+            }
+
+            // The row path keeps no state between planes (each borrows its own buffer), so runs may overlap.
+            var (input, output) = ((nint)xp, (nint)yp);
+            Parallel.For(0, _rows!.Planes, _parallelOptions, plane => _rows.RunPlane(plane, (float*)input, (float*)output));
         }
     }
 

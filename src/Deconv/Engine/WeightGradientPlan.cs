@@ -17,7 +17,10 @@ namespace Deconv.Engine;
 /// Each run copies <c>large</c> channels-last into a zero-padded buffer (<see cref="PaddedLargeSide"/>) and
 /// <c>small</c> into <c>[C][pixels]</c>; a work item (tap, group, block of j, block of c) packs
 /// <see cref="PixelChunk"/> pixels of its shifted <c>large</c> rows at a time into a panel and runs
-/// <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile.</para>
+/// <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile. When a group has fewer
+/// j than a vector has lanes, the tiles turn round: vectors over c (small copied in lane blocks
+/// <c>[pixel][lane]</c>) and six j per tile. Depthwise (one c and one j per group), vectors run over the
+/// channels and tiles over six taps (<see cref="DepthwiseKernels"/>).</para>
 /// <para>Every dw value is the sum of its chunk sums in ascending order, each chunk summed over ascending
 /// pixels with fused multiply-adds; threads split only taps and channel blocks, never the pixels, so the
 /// result is bit-identical for every thread count. The direct path (tiny problems, non-finite

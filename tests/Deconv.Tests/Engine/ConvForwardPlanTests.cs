@@ -81,6 +81,66 @@ public class ConvForwardPlanTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Depthwise_channels_first_runs_plane_by_plane_bit_for_bit_like_channels_last(int stride)
+    {
+        var random = new Random(12 + stride);
+        foreach (var axes in new[]
+        {
+            new[] { new AxisGeometry(37, 4, stride, 1, 1, 37 * stride) },
+            [new AxisGeometry(5, 3, stride, 2, 1, 5 * stride + 2), new AxisGeometry(70, 4, stride, 1, 2, 70 * stride - 1)],
+            [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(4, 3, stride, 1, 1, 4 * stride), new AxisGeometry(20, 3, stride, 3, 3, 20 * stride + 3)],
+        })
+        {
+            var first = new ConvGeometry(2, 19, 19, 19, axes, DataLayout.ChannelsFirst);
+            var c = BackwardCases.WithData(random, first, bias: true);
+            var plan = new ConvForwardPlan(first, c.W, c.Bias, threads: 2, direct: null, parallelLimit: 0);
+            Assert.True(plan.UsesRowPath);
+            var y = plan.Run(c.Large);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance, first.ToString());
+            Assert.Equal(Plan(c, 1, direct: true).Run(c.Large), y);
+
+            // The same data channels-last, through the channel-vector path.
+            var last = first.WithLayout(DataLayout.ChannelsLast);
+            var lastPlan = new ConvForwardPlan(last, c.W, c.Bias, threads: 1);
+            Assert.False(lastPlan.UsesRowPath);
+            Assert.Equal(ToChannelsFirst(lastPlan.Run(ToChannelsLast(c.Large, 19)), 19), y);
+        }
+    }
+
+    private static float[] ToChannelsLast(float[] data, int channels)
+    {
+        var n = 2;
+        var plane = data.Length / n / channels;
+        var result = new float[data.Length];
+        for (var b = 0; b < n; b++)
+        for (var c = 0; c < channels; c++)
+        for (var p = 0; p < plane; p++)
+        {
+            result[(b * plane + p) * channels + c] = data[(b * channels + c) * plane + p];
+        }
+
+        return result;
+    }
+
+    private static float[] ToChannelsFirst(float[] data, int channels)
+    {
+        var n = 2;
+        var plane = data.Length / n / channels;
+        var result = new float[data.Length];
+        for (var b = 0; b < n; b++)
+        for (var c = 0; c < channels; c++)
+        for (var p = 0; p < plane; p++)
+        {
+            result[(b * channels + c) * plane + p] = data[(b * plane + p) * channels + c];
+        }
+
+        return result;
+    }
+
     [Fact]
     public void Non_finite_weights_take_the_exact_direct_path()
     {
@@ -108,6 +168,28 @@ public class ConvForwardPlanTests
         var y = plan.Run(c.Large);
         Assert.Equal(c.ForwardReference().Select(double.IsNaN), y.Select(float.IsNaN));
         Assert.Contains(y, float.IsFinite);
+    }
+
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
+    {
+        var data = ConvTransposePlanTests.EdgeGeometries();
+        data.Add("depthwise, crop past the full result", 1, 20, 20, 20, [new AxisGeometry(9, 2, 2, 1, 40, 30)]);
+        data.Add("depthwise, long rows, output past the full result", 2, 17, 17, 17, [new AxisGeometry(2, 3, 1, 1, 1, 4), new AxisGeometry(40, 3, 3, 2, 0, 140)]);
+        data.Add("few j per group, many c", 2, 70, 3, 1, [new AxisGeometry(30, 4, 2, 1, 1, 60)]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EdgeGeometries))]
+    public void Edge_geometries_agree_with_the_reference(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(n, c, m, groups, axes, layout);
+            var data = BackwardCases.WithData(new Random(15), geometry, bias: true);
+            var error = EngineCases.MaxRelativeError(new ConvForwardPlan(geometry, data.W, data.Bias, 2, direct: false, parallelLimit: 0).Run(data.Large), data.ForwardReference());
+            Assert.True(error <= Tolerance, $"{name} {layout}: error {error}");
+        }
     }
 
     [Fact]
