@@ -16,6 +16,8 @@ namespace Deconv.Engine;
 /// <remarks>
 /// Each output is one fused multiply-add chain over the taps ascending (k0, k1, k2) from zero, then the
 /// bias is added: the same order, so the same bits, as the other paths of <see cref="ConvForwardPlan"/>.
+/// The same buffer serves the depthwise weight gradient of <see cref="WeightGradientPlan"/>
+/// (<see cref="WeightGradientChannel"/>).
 /// </remarks>
 internal sealed unsafe class DepthwiseRowPath
 {
@@ -23,7 +25,7 @@ internal sealed unsafe class DepthwiseRowPath
     private const int Vectors = 4;
 
     private readonly Lifted _g;
-    private readonly float[] _weight; // [C, k0, k1, k2]
+    private readonly float[] _weight; // [C, k0, k1, k2]; empty for the weight gradient
     private readonly float[] _bias; // [C]
     private readonly SimdWidth _simd;
     private readonly int _width, _padded0, _padded1, _columns, _bufferLength;
@@ -71,6 +73,102 @@ internal sealed unsafe class DepthwiseRowPath
     /// <summary>Floats held: the weight copy.</summary>
     public long ExtraFloats => _weight.Length;
 
+    /// <summary>
+    /// dw[c, 0, tap] for every tap, from the large side and the small side (both channels-first) of every
+    /// batch entry. Each lane sums its products over (n, i0, i1, vector of i2) ascending with fused
+    /// multiply-adds, then the lanes are added in order: a fixed order whatever thread runs the channel.
+    /// Needs finite large data (the vector tails multiply large values by zeros of small).
+    /// </summary>
+    public void WeightGradientChannel(int c, float* large, float* small, float* dw)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                WeightGradientChannel<Vector512<float>, Simd512>(c, large, small, dw);
+                break;
+            case SimdWidth.V256:
+                WeightGradientChannel<Vector256<float>, Simd256>(c, large, small, dw);
+                break;
+            case SimdWidth.V128:
+                WeightGradientChannel<Vector128<float>, Simd128>(c, large, small, dw);
+                break;
+            default:
+                WeightGradientChannel<float, SimdScalar>(c, large, small, dw);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WeightGradientChannel<TV, TS>(int c, float* large, float* small, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
+        var rowLength = a2.Stride * _columns;
+        var taps = _tapRow.Length;
+        var rowVectors = (a2.Input + _width - 1) / _width;
+        var smallRow = rowVectors * _width; // a row of small, zero past I2
+        var smallLength = a0.Input * a1.Input * smallRow;
+        var buffer = ArrayPool<float>.Shared.Rent(_bufferLength);
+        var smallBuffer = ArrayPool<float>.Shared.Rent(smallLength);
+        var sums = ArrayPool<float>.Shared.Rent(taps * _width);
+        try
+        {
+            fixed (float* padded = buffer, rows = smallBuffer, sum = sums)
+            fixed (int* tapRow = _tapRow, tapColumn = _tapColumn)
+            {
+                new Span<float>(sum, taps * _width).Clear();
+                new Span<float>(rows, smallLength).Clear();
+                for (var n = 0; n < _g.N; n++)
+                {
+                    var plane = n * _g.C + c;
+                    FillPlane(large, plane, padded);
+                    var source = small + (long)plane * a0.Input * a1.Input * a2.Input;
+                    for (var r = 0; r < a0.Input * a1.Input; r++)
+                    {
+                        new ReadOnlySpan<float>(source + (long)r * a2.Input, a2.Input).CopyTo(new Span<float>(rows + (long)r * smallRow, a2.Input));
+                    }
+
+                    for (var t = 0; t < taps; t++)
+                    {
+                        var acc = TS.Load(sum + t * _width);
+                        var tapOffset = (long)tapRow[t] * rowLength + tapColumn[t];
+                        for (var i0 = 0; i0 < a0.Input; i0++)
+                        for (var i1 = 0; i1 < a1.Input; i1++)
+                        {
+                            var window = padded + ((long)i0 * a0.Stride * _padded1 + (long)i1 * a1.Stride) * rowLength + tapOffset;
+                            var s = rows + ((long)i0 * a1.Input + i1) * smallRow;
+                            for (var v = 0; v < smallRow; v += _width)
+                            {
+                                acc = TS.Fma(TS.Load(window + v), TS.Load(s + v), acc);
+                            }
+                        }
+
+                        TS.Store(sum + t * _width, acc);
+                    }
+                }
+
+                // dw[c, 0, tap]: [C, 1, taps].
+                for (var t = 0; t < taps; t++)
+                {
+                    var total = 0f;
+                    for (var lane = 0; lane < _width; lane++)
+                    {
+                        total += sum[t * _width + lane];
+                    }
+
+                    dw[(long)c * taps + t] = total;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+            ArrayPool<float>.Shared.Return(smallBuffer);
+            ArrayPool<float>.Shared.Return(sums);
+        }
+    }
+
     /// <summary>Computes plane <paramref name="plane"/> = n*C + c of y from x (both channels-first).</summary>
     public void RunPlane(int plane, float* x, float* y)
     {
@@ -91,6 +189,34 @@ internal sealed unsafe class DepthwiseRowPath
         }
     }
 
+    /// <summary>Plane <paramref name="plane"/> = n*C + c of the large side x (channels-first) into the zero-padded, phase-split buffer.</summary>
+    private void FillPlane(float* x, int plane, float* padded)
+    {
+        var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
+        var rowLength = a2.Stride * _columns;
+        new Span<float>(padded, _bufferLength).Clear();
+        // x plane [O0, O1, O2] into [P0][P1][phase][column].
+        var source = x + (long)plane * a0.Output * a1.Output * a2.Output;
+        for (var o0 = 0; o0 < a0.Output; o0++)
+        for (var o1 = 0; o1 < a1.Output; o1++)
+        {
+            var row = padded + ((long)(o0 + a0.CropBegin) * _padded1 + o1 + a1.CropBegin) * rowLength;
+            var from = source + ((long)o0 * a1.Output + o1) * a2.Output;
+            // Position t = o2 + crop goes to phase t % S, column t / S; positions past the last
+            // column are never read.
+            var end = (int)Math.Min((long)a2.Output + a2.CropBegin, (long)_columns * a2.Stride); // last t + 1
+            for (var phase = 0; phase < a2.Stride; phase++)
+            {
+                var t = a2.CropBegin + ((phase - a2.CropBegin % a2.Stride + a2.Stride) % a2.Stride); // first t of this phase
+                var to = row + phase * _columns + t / a2.Stride;
+                for (var o2 = t - a2.CropBegin; o2 < end - a2.CropBegin; o2 += a2.Stride)
+                {
+                    *to++ = from[o2];
+                }
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunPlane<TV, TS>(int plane, float* x, float* y)
         where TV : struct
@@ -106,28 +232,7 @@ internal sealed unsafe class DepthwiseRowPath
             fixed (float* padded = buffer, weights = _weight)
             fixed (int* tapRow = _tapRow, tapColumn = _tapColumn)
             {
-                new Span<float>(padded, _bufferLength).Clear();
-                // x plane [O0, O1, O2] into [P0][P1][phase][column].
-                var source = x + (long)plane * a0.Output * a1.Output * a2.Output;
-                for (var o0 = 0; o0 < a0.Output; o0++)
-                for (var o1 = 0; o1 < a1.Output; o1++)
-                {
-                    var row = padded + ((long)(o0 + a0.CropBegin) * _padded1 + o1 + a1.CropBegin) * rowLength;
-                    var from = source + ((long)o0 * a1.Output + o1) * a2.Output;
-                    // Position t = o2 + crop goes to phase t % S, column t / S; positions past the last
-                    // column are never read.
-                    var end = (int)Math.Min((long)a2.Output + a2.CropBegin, (long)_columns * a2.Stride); // last t + 1
-                    for (var phase = 0; phase < a2.Stride; phase++)
-                    {
-                        var t = a2.CropBegin + ((phase - a2.CropBegin % a2.Stride + a2.Stride) % a2.Stride); // first t of this phase
-                        var to = row + phase * _columns + t / a2.Stride;
-                        for (var o2 = t - a2.CropBegin; o2 < end - a2.CropBegin; o2 += a2.Stride)
-                        {
-                            *to++ = from[o2];
-                        }
-                    }
-                }
-
+                FillPlane(x, plane, padded);
                 var w = weights + (long)c * _tapRow.Length;
                 var bias = _bias[c];
                 var taps = _tapRow.Length;

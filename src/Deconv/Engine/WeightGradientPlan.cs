@@ -45,7 +45,8 @@ public sealed unsafe class WeightGradientPlan
     private readonly PaddedLargeSide? _large;
     private readonly float[]? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
     private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
-    private readonly bool _channelLanes; // lanes over c and tile rows over j (few j per group), rather than the other way round
+    private readonly bool _channelLanes;
+    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector // lanes over c and tile rows over j (few j per group), rather than the other way round
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
@@ -93,6 +94,21 @@ public sealed unsafe class WeightGradientPlan
         if (useDirect || geometry.InputLength == 0)
         {
             return;
+        }
+
+        if (_g.Cg == 1 && _g.Mg == 1 && geometry.Layout == DataLayout.ChannelsFirst && 2 * _g.A2.Input >= _width)
+        {
+            var rows = new DepthwiseRowPath(_g, [], [], _simd);
+            if (rows.Fits)
+            {
+                _rows = rows;
+                if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _g.C > 1)
+                {
+                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                }
+
+                return;
+            }
         }
 
         _large = PaddedLargeSide.TryCreate(_g);
@@ -146,7 +162,10 @@ public sealed unsafe class WeightGradientPlan
     public int Threads { get; }
 
     /// <summary>Whether the plan always computes with the scalar direct loop (tiny problems, sizes that cannot be padded).</summary>
-    public bool IsDirect => _large is null;
+    public bool IsDirect => _large is null && _rows is null;
+
+    /// <summary>Whether the plan computes depthwise channels-first channel by channel (<see cref="DepthwiseRowPath"/>).</summary>
+    internal bool UsesRowPath => _rows is not null;
 
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
     public bool RunsInParallel => _parallelOptions is not null;
@@ -172,6 +191,12 @@ public sealed unsafe class WeightGradientPlan
         if (dw.Length != _weightLength)
         {
             throw new ConvolutionArgumentException($"dw has {dw.Length} elements but the geometry {Geometry} needs {_weightLength}", nameof(dw));
+        }
+
+        if (_rows is not null && AllFinite(large) && AllFinite(small))
+        {
+            RunRows(large, small, dw);
+            return;
         }
 
         // The padding multiplies zeros by small values, which is exact only for finite ones.
@@ -232,6 +257,26 @@ public sealed unsafe class WeightGradientPlan
         finally
         {
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private void RunRows(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        fixed (float* lp = large, sp = small, wp = dw)
+        {
+            if (_parallelOptions is null)
+            {
+                for (var c = 0; c < _g.C; c++)
+                {
+                    _rows!.WeightGradientChannel(c, lp, sp, wp);
+                }
+
+                return;
+            }
+
+            // Each channel borrows its own buffers and writes its own dw values.
+            var (l, s, w) = ((nint)lp, (nint)sp, (nint)wp);
+            Parallel.For(0, _g.C, _parallelOptions, c => _rows!.WeightGradientChannel(c, (float*)l, (float*)s, (float*)w));
         }
     }
 
@@ -616,18 +661,8 @@ public sealed unsafe class WeightGradientPlan
         }
     }
 
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>Whether no value is infinite or NaN (the largest magnitude is NaN or infinite otherwise); vectorised.</summary>
+    private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
 
     /// <summary>One tap, one group, one block of j (one or two vectors) and up to <see cref="ChannelBlock"/> values of c.</summary>
     private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount);

@@ -95,6 +95,39 @@ public class WeightGradientPlanTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Depthwise_channels_first_runs_channel_by_channel_and_is_bit_identical_for_1_2_and_4_threads(int stride)
+    {
+        var random = new Random(110 + stride);
+        foreach (var axes in new[]
+        {
+            new[] { new AxisGeometry(37, 4, stride, 1, 1, 37 * stride) },
+            [new AxisGeometry(5, 3, stride, 2, 1, 5 * stride + 2), new AxisGeometry(70, 4, stride, 1, 2, 70 * stride - 1)],
+            [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(4, 3, stride, 1, 1, 4 * stride), new AxisGeometry(20, 3, stride, 3, 3, 20 * stride + 3)],
+        })
+        {
+            var geometry = new ConvGeometry(3, 19, 19, 19, axes, DataLayout.ChannelsFirst);
+            var c = BackwardCases.WithData(random, geometry, bias: false);
+            var one = new WeightGradientPlan(geometry, 1, direct: null, parallelLimit: 0, channelLanes: null);
+            Assert.True(one.UsesRowPath);
+            var dw = one.Run(c.Large, c.Small);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance, geometry.ToString());
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = new WeightGradientPlan(geometry, threads, direct: null, parallelLimit: 0, channelLanes: null);
+                Assert.True(plan.RunsInParallel);
+                Assert.Equal(dw, plan.Run(c.Large, c.Small));
+            }
+
+            // Non-finite large data would meet the zeros past each row's end: the exact direct path instead.
+            c.Large[1] = float.PositiveInfinity;
+            Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), one.Run(c.Large, c.Small).Select(float.IsNaN));
+        }
+    }
+
     [Fact]
     public void Non_finite_small_data_takes_the_exact_direct_path()
     {
