@@ -27,6 +27,9 @@ namespace Deconv.Engine;
 /// </remarks>
 public sealed unsafe class ConvForwardPlan
 {
+    /// <summary>Bytes of a weight panel above which it is run in blocks of taps (each reused by a whole chunk of tiles while in cache).</summary>
+    private const int PanelBlockBytes = 256 * 1024;
+
     /// <summary>Most output pixel tiles per work item.</summary>
     private const int ChunkTiles = 16;
 
@@ -41,6 +44,7 @@ public sealed unsafe class ConvForwardPlan
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _blocks;
+    private int _tapBlock; // taps per block of a panel
     private readonly bool _depthwise; // one channel in and out per group: lanes run over groups
     private readonly int _laneChannels, _laneGroups; // channels the lanes run over, and how many such sets
     private readonly SimdWidth _simd;
@@ -117,6 +121,7 @@ public sealed unsafe class ConvForwardPlan
         _windowOffsets = _scratch.WindowOffsets();
         _packedArray = GC.AllocateArray<float>((int)packedLength!.Value, pinned: true);
         _panelOffsets = new long[_laneGroups * _blocks];
+        _tapBlock = (int)Math.Clamp(PanelBlockBytes / ((long)_g.Mg * 2 * _width * sizeof(float)), 1, _tapOffsets.Length);
         Pack();
         var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
         _items = Items(parallel ? Threads : 1);
@@ -135,6 +140,13 @@ public sealed unsafe class ConvForwardPlan
 
     /// <summary>Whether the plan computes with the scalar direct loop (tiny problems, non-finite weights, sizes that cannot be padded).</summary>
     public bool IsDirect => _scratch is null && _rows is null;
+
+    /// <summary>Tests: taps per block of a weight panel (all taps: one kernel call per tile).</summary>
+    internal int TapBlock
+    {
+        get => _tapBlock;
+        set => _tapBlock = Math.Clamp(value, 1, Math.Max(1, _tapOffsets?.Length ?? 1));
+    }
 
     /// <summary>Whether the plan computes depthwise channels-first plane by plane (<see cref="DepthwiseRowPath"/>).</summary>
     internal bool UsesRowPath => _rows is not null;
@@ -349,6 +361,11 @@ public sealed unsafe class ConvForwardPlan
                 }
 
                 var tile = sums + first * blockWidth;
+                if (_tapBlock < _tapOffsets!.Length && !_depthwise)
+                {
+                    continue; // computed below, a block of taps at a time
+                }
+
                 if (_depthwise)
                 {
                     for (var v = 0; v < blockWidth; v += _width)
@@ -364,6 +381,36 @@ public sealed unsafe class ConvForwardPlan
                 else
                 {
                     TileKernels.OneVector<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+            }
+
+            if (_tapBlock < _tapOffsets!.Length && !_depthwise)
+            {
+                // The same chains as one call per tile, continued block by block from a zeroed tile.
+                var tilesLength = (item.PixelCount + tilePixels - 1) / tilePixels * tilePixels * blockWidth;
+                new Span<float>(sums, tilesLength).Clear();
+                for (var firstTap = 0; firstTap < _tapOffsets.Length; firstTap += _tapBlock)
+                {
+                    var taps = Math.Min(_tapBlock, _tapOffsets.Length - firstTap);
+                    var blockPanel = panel + (long)firstTap * _g.Mg * blockWidth;
+                    for (var first = 0; first < item.PixelCount; first += tilePixels)
+                    {
+                        var valid = Math.Min(tilePixels, item.PixelCount - first);
+                        for (var p = 0; p < tilePixels; p++)
+                        {
+                            x[p] = input + windows[item.FirstPixel + first + Math.Min(p, valid - 1)];
+                        }
+
+                        var tile = sums + first * blockWidth;
+                        if (blockWidth == 2 * _width)
+                        {
+                            ContinuingTileKernels.TwoVectors<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                        }
+                        else
+                        {
+                            ContinuingTileKernels.OneVector<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                        }
+                    }
                 }
             }
 

@@ -45,6 +45,43 @@ public class ConvForwardPlanTests
     }
 
     [Fact]
+    public void Blocks_of_taps_give_the_bits_of_whole_chains()
+    {
+        var random = new Random(20);
+        var blocked = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var whole = Plan(c, 1, direct: false).Run(c.Large);
+            var plan = Plan(c, 1, direct: false);
+            plan.TapBlock = random.Next(1, 4);
+            blocked += plan.TapBlock < c.Geometry.Axes.Aggregate(1, (p, a) => p * a.Kernel) ? 1 : 0;
+            Assert.Equal(whole, plan.Run(c.Large));
+        }
+
+        Assert.True(blocked > 200, $"only {blocked} plans cut their taps into blocks");
+    }
+
+    [Fact]
+    public void Large_weight_panels_run_in_blocks_of_taps()
+    {
+        // 64 x 64 taps of 21 channels: an 11 MB panel.
+        var geometry = new ConvGeometry(1, 21, 21, 1, [new AxisGeometry(3, 64, 32, 1, 16, 64), new AxisGeometry(3, 64, 32, 1, 16, 64)]);
+        var c = BackwardCases.WithData(new Random(21), geometry, bias: true);
+        var plan = new ConvForwardPlan(geometry, c.W, c.Bias, threads: 1);
+        Assert.False(plan.IsDirect);
+        Assert.True(plan.TapBlock < 64 * 64, $"tap block {plan.TapBlock}");
+        var y = plan.Run(c.Large);
+        plan.TapBlock = 64 * 64;
+        Assert.Equal(plan.Run(c.Large), y);
+        // Sums of 86016 products: compared with the reference relative to the output's scale.
+        var expected = c.ForwardReference();
+        var scale = expected.Max(Math.Abs);
+        var error = y.Zip(expected, (a, b) => Math.Abs(a - b)).Max() / scale;
+        Assert.True(error <= Tolerance, $"error {error}");
+    }
+
+    [Fact]
     public void Results_are_bit_identical_for_1_2_and_4_threads()
     {
         var random = new Random(4);
