@@ -425,23 +425,15 @@ public sealed unsafe class ConvForwardPlan
             }
             else
             {
-                // y: [N, C, I0, I1, I2]: pixel q = n*plane + s at n*C*plane + s.
+                // y: [N, C, I0, I1, I2]: pixel q = n*plane + s at n*C*plane + s; the pixels of one n are
+                // contiguous in each channel, so the item is stored in runs, one per n it touches.
                 var (n, s) = ((int)Math.DivRem(item.FirstPixel, _plane, out var spatial), spatial);
-                for (var lane = 0; lane < lanes; lane++)
+                for (var p = 0; p < item.PixelCount; n++, s = 0)
                 {
-                    var laneBias = bias[firstChannel + lane];
-                    var laneSums = sums + lane;
-                    var (pn, ps) = (n, s);
-                    var channel = y + (long)(firstChannel + lane) * _plane;
-                    for (var p = 0; p < item.PixelCount; p++)
-                    {
-                        channel[pn * _g.C * _plane + ps] = laneSums[p * blockWidth] + laneBias;
-                        if (++ps == _plane)
-                        {
-                            ps = 0;
-                            pn++;
-                        }
-                    }
+                    var run = (int)Math.Min(item.PixelCount - p, _plane - s);
+                    TransposedStore.ChannelsFirst(sums + p * blockWidth, blockWidth, run, lanes, bias + firstChannel,
+                        y + ((long)n * _g.C + firstChannel) * _plane + s, _plane);
+                    p += run;
                 }
             }
         }
