@@ -24,6 +24,12 @@ internal sealed unsafe class DepthwiseRowPath
     /// <summary>Vectors of one output row computed together (they share each tap's weight).</summary>
     private const int Vectors = 4;
 
+    /// <summary>
+    /// Partial sums per tap of the weight gradient: position i2 feeds sum i2 % 16 whatever the vector
+    /// width, so the result does not depend on the hardware.
+    /// </summary>
+    private const int GradientLanes = 16;
+
     private readonly Lifted _g;
     private readonly float[] _weight; // [C, k0, k1, k2]; empty for the weight gradient
     private readonly float[] _bias; // [C]
@@ -45,8 +51,9 @@ internal sealed unsafe class DepthwiseRowPath
         var a2 = g.A2;
         var block = Vectors * _width;
         var maxShift = (int)((long)(a2.Kernel - 1) * a2.Dilation / a2.Stride);
-        // Columns: every vector group of the row (rounded up) plus the largest tap shift.
-        _columns = (a2.Input + block - 1) / block * block + maxShift + 1;
+        // Columns: every vector group of the row (rounded up, also to the gradient's lanes) plus the largest tap shift.
+        var rounding = Math.Max(block, GradientLanes);
+        _columns = (a2.Input + rounding - 1) / rounding * rounding + maxShift + 1;
         var rowLength = (long)a2.Stride * _columns;
         var length = (long)_padded0 * _padded1 * rowLength;
         _bufferLength = length > Array.MaxLength ? -1 : (int)length;
@@ -75,8 +82,9 @@ internal sealed unsafe class DepthwiseRowPath
 
     /// <summary>
     /// dw[c, 0, tap] for every tap, from the large side and the small side (both channels-first) of every
-    /// batch entry. Each lane sums its products over (n, i0, i1, vector of i2) ascending with fused
-    /// multiply-adds, then the lanes are added in order: a fixed order whatever thread runs the channel.
+    /// batch entry. Partial sum L (of 16) sums the products at positions i2 = L mod 16 over (n, i0, i1, i2)
+    /// ascending with fused multiply-adds, then the 16 are added in order: a fixed order whatever thread
+    /// runs the channel and whatever the vector width.
     /// Needs finite large data (the vector tails multiply large values by zeros of small).
     /// </summary>
     public void WeightGradientChannel(int c, float* large, float* small, float* dw)
@@ -106,18 +114,17 @@ internal sealed unsafe class DepthwiseRowPath
         var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
         var rowLength = a2.Stride * _columns;
         var taps = _tapRow.Length;
-        var rowVectors = (a2.Input + _width - 1) / _width;
-        var smallRow = rowVectors * _width; // a row of small, zero past I2
+        var smallRow = (a2.Input + GradientLanes - 1) / GradientLanes * GradientLanes; // a row of small, zero past I2
         var smallLength = a0.Input * a1.Input * smallRow;
         var buffer = ArrayPool<float>.Shared.Rent(_bufferLength);
         var smallBuffer = ArrayPool<float>.Shared.Rent(smallLength);
-        var sums = ArrayPool<float>.Shared.Rent(taps * _width);
+        var sums = ArrayPool<float>.Shared.Rent(taps * GradientLanes);
         try
         {
             fixed (float* padded = buffer, rows = smallBuffer, sum = sums)
             fixed (int* tapRow = _tapRow, tapColumn = _tapColumn)
             {
-                new Span<float>(sum, taps * _width).Clear();
+                new Span<float>(sum, taps * GradientLanes).Clear();
                 new Span<float>(rows, smallLength).Clear();
                 for (var n = 0; n < _g.N; n++)
                 {
@@ -130,21 +137,23 @@ internal sealed unsafe class DepthwiseRowPath
                     }
 
                     for (var t = 0; t < taps; t++)
+                    for (var part = 0; part < GradientLanes; part += _width)
                     {
-                        var acc = TS.Load(sum + t * _width);
-                        var tapOffset = (long)tapRow[t] * rowLength + tapColumn[t];
+                        // Partial sums part .. part + width - 1 of this tap.
+                        var acc = TS.Load(sum + t * GradientLanes + part);
+                        var tapOffset = (long)tapRow[t] * rowLength + tapColumn[t] + part;
                         for (var i0 = 0; i0 < a0.Input; i0++)
                         for (var i1 = 0; i1 < a1.Input; i1++)
                         {
                             var window = padded + ((long)i0 * a0.Stride * _padded1 + (long)i1 * a1.Stride) * rowLength + tapOffset;
-                            var s = rows + ((long)i0 * a1.Input + i1) * smallRow;
-                            for (var v = 0; v < smallRow; v += _width)
+                            var s = rows + ((long)i0 * a1.Input + i1) * smallRow + part;
+                            for (var v = 0; v < smallRow; v += GradientLanes)
                             {
                                 acc = TS.Fma(TS.Load(window + v), TS.Load(s + v), acc);
                             }
                         }
 
-                        TS.Store(sum + t * _width, acc);
+                        TS.Store(sum + t * GradientLanes + part, acc);
                     }
                 }
 
@@ -152,9 +161,9 @@ internal sealed unsafe class DepthwiseRowPath
                 for (var t = 0; t < taps; t++)
                 {
                     var total = 0f;
-                    for (var lane = 0; lane < _width; lane++)
+                    for (var lane = 0; lane < GradientLanes; lane++)
                     {
-                        total += sum[t * _width + lane];
+                        total += sum[t * GradientLanes + lane];
                     }
 
                     dw[(long)c * taps + t] = total;

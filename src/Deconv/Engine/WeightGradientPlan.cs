@@ -31,6 +31,9 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
     internal const int PixelChunk = 128;
 
+    /// <summary>Shortest last axis for which depthwise channels-first runs channel by channel.</summary>
+    private const int RowPathMinimum = 8;
+
     /// <summary>Most j per group with lanes over c (its rows of large live on the stack).</summary>
     private const int MaxRowsPerGroup = 32;
 
@@ -96,7 +99,8 @@ public sealed unsafe class WeightGradientPlan
             return;
         }
 
-        if (_g.Cg == 1 && _g.Mg == 1 && geometry.Layout == DataLayout.ChannelsFirst && 2 * _g.A2.Input >= _width)
+        // Chosen by the row length alone, not the vector width: the two depthwise paths sum in different orders.
+        if (_g.Cg == 1 && _g.Mg == 1 && geometry.Layout == DataLayout.ChannelsFirst && _g.A2.Input >= RowPathMinimum)
         {
             var rows = new DepthwiseRowPath(_g, [], [], _simd);
             if (rows.Fits)
