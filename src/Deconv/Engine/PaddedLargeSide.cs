@@ -108,21 +108,9 @@ internal sealed unsafe class PaddedLargeSide
             }
             else
             {
-                // large: [N, M, O0, O1, O2]: transposed 16 channels at a time, so each write fills a cache line.
+                // large: [N, M, O0, O1, O2]: the row's M x O2 block transposed.
                 var source = large + (((long)n * channels * o0 + a) * o1 + b) * o2;
-                var channelStride = (long)o0 * o1 * o2;
-                for (var firstChannel = 0; firstChannel < channels; firstChannel += 16)
-                {
-                    var last = Math.Min(firstChannel + 16, channels);
-                    for (var k = 0; k < o2; k++)
-                    {
-                        var target = row + (long)k * channels;
-                        for (var c = firstChannel; c < last; c++)
-                        {
-                            target[c] = source[c * channelStride + k];
-                        }
-                    }
-                }
+                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, o2, row, channels);
             }
         }
     }

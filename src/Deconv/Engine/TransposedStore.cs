@@ -4,13 +4,59 @@ using System.Runtime.Intrinsics.X86;
 namespace Deconv.Engine;
 
 /// <summary>
-/// Writes a block of sums <c>[pixel][lane]</c> into channels-first output, where a lane's pixels are
+/// Transposes between channels-last and channels-first blocks. <see cref="ChannelsFirst"/> writes a block of
+/// sums <c>[pixel][lane]</c> into channels-first output, where a lane's pixels are
 /// contiguous: <c>y[lane*channelStride + p] = sums[p*rowStride + lane] + bias[lane]</c>. With AVX it
 /// transposes 8 x 8 blocks in registers, so both sides move whole vectors; the additions are the same
 /// single roundings either way.
 /// </summary>
 internal static unsafe class TransposedStore
 {
+    /// <summary>
+    /// <c>target[k*targetStride + c] = source[c*sourceStride + k]</c> for c &lt; rows, k &lt; columns: channels-first
+    /// rows into channels-last, 8 x 8 blocks in registers where AVX is available.
+    /// </summary>
+    public static void ToChannelsLast(float* source, long sourceStride, int rows, int columns, float* target, long targetStride)
+    {
+        var c = 0;
+        if (Avx.IsSupported)
+        {
+            for (; c + 8 <= rows; c += 8)
+            {
+                var k = 0;
+                for (; k + 8 <= columns; k += 8)
+                {
+                    var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(source + c * sourceStride + k, sourceStride);
+                    var to = target + k * targetStride + c;
+                    Avx.Store(to, c0);
+                    Avx.Store(to + targetStride, c1);
+                    Avx.Store(to + 2 * targetStride, c2);
+                    Avx.Store(to + 3 * targetStride, c3);
+                    Avx.Store(to + 4 * targetStride, c4);
+                    Avx.Store(to + 5 * targetStride, c5);
+                    Avx.Store(to + 6 * targetStride, c6);
+                    Avx.Store(to + 7 * targetStride, c7);
+                }
+
+                for (; k < columns; k++)
+                {
+                    for (var r = c; r < c + 8; r++)
+                    {
+                        target[k * targetStride + r] = source[r * sourceStride + k];
+                    }
+                }
+            }
+        }
+
+        for (; c < rows; c++)
+        {
+            for (var k = 0; k < columns; k++)
+            {
+                target[k * targetStride + c] = source[c * sourceStride + k];
+            }
+        }
+    }
+
     public static void ChannelsFirst(float* sums, int rowStride, int pixels, int lanes, float* bias, float* y, long channelStride)
     {
         var lane = 0;
@@ -44,8 +90,22 @@ internal static unsafe class TransposedStore
         }
     }
 
-    /// <summary>Rows r0..r7 (8 pixels, 8 lanes each) to columns (8 lanes, 8 pixels each): unpack, shuffle, swap halves.</summary>
     private static void Block8x8(float* sums, int rowStride, float* bias, float* y, long channelStride)
+    {
+        var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(sums, rowStride);
+        Store(c0, bias[0], y);
+        Store(c1, bias[1], y + channelStride);
+        Store(c2, bias[2], y + 2 * channelStride);
+        Store(c3, bias[3], y + 3 * channelStride);
+        Store(c4, bias[4], y + 4 * channelStride);
+        Store(c5, bias[5], y + 5 * channelStride);
+        Store(c6, bias[6], y + 6 * channelStride);
+        Store(c7, bias[7], y + 7 * channelStride);
+    }
+
+    /// <summary>Rows r0..r7 (8 floats each, <paramref name="rowStride"/> apart) to their columns: unpack, shuffle, swap halves.</summary>
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>)
+        Transpose8x8(float* sums, long rowStride)
     {
         var r0 = Avx.LoadVector256(sums);
         var r1 = Avx.LoadVector256(sums + rowStride);
@@ -71,14 +131,8 @@ internal static unsafe class TransposedStore
         var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44);
         var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Store(Avx.Permute2x128(u0, u4, 0x20), bias[0], y);
-        Store(Avx.Permute2x128(u1, u5, 0x20), bias[1], y + channelStride);
-        Store(Avx.Permute2x128(u2, u6, 0x20), bias[2], y + 2 * channelStride);
-        Store(Avx.Permute2x128(u3, u7, 0x20), bias[3], y + 3 * channelStride);
-        Store(Avx.Permute2x128(u0, u4, 0x31), bias[4], y + 4 * channelStride);
-        Store(Avx.Permute2x128(u1, u5, 0x31), bias[5], y + 5 * channelStride);
-        Store(Avx.Permute2x128(u2, u6, 0x31), bias[6], y + 6 * channelStride);
-        Store(Avx.Permute2x128(u3, u7, 0x31), bias[7], y + 7 * channelStride);
+        return (Avx.Permute2x128(u0, u4, 0x20), Avx.Permute2x128(u1, u5, 0x20), Avx.Permute2x128(u2, u6, 0x20), Avx.Permute2x128(u3, u7, 0x20),
+            Avx.Permute2x128(u0, u4, 0x31), Avx.Permute2x128(u1, u5, 0x31), Avx.Permute2x128(u2, u6, 0x31), Avx.Permute2x128(u3, u7, 0x31));
     }
 
     private static void Store(Vector256<float> column, float bias, float* target) =>
