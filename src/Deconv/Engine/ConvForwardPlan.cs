@@ -22,8 +22,9 @@ namespace Deconv.Engine;
 /// <para>Each output value is one sum over (tap ascending, then channel j ascending) with fused
 /// multiply-adds from zero, then the bias is added; so the result is bit-identical for every thread
 /// count, and the direct path (tiny problems, non-finite weights) gives the same bits but for the sign of
-/// an all-zero sum. A <c>Run</c> started while another is running on the same plan throws
-/// <see cref="InvalidOperationException"/>.</para>
+/// an all-zero sum. The tile path owns a scratch buffer: a <c>Run</c> started while another is running
+/// on the same plan throws <see cref="InvalidOperationException"/> (the row and direct paths keep no
+/// state between runs); give each thread its own plan.</para>
 /// </remarks>
 public sealed unsafe class ConvForwardPlan
 {
