@@ -53,6 +53,7 @@ public sealed unsafe class WeightGradientPlan
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
+    private readonly int _smallRowStride; // floats between rows c of small [C][pixels]: pixels rounded up, off multiples of 4 KiB
     private readonly int _cLanesPerGroup;
     private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks // with lanes over c: the lanes of a group's blocks of c, zero past C/G
     private readonly SimdWidth _simd;
@@ -129,7 +130,11 @@ public sealed unsafe class WeightGradientPlan
         _channelLanes = !_depthwise && _g.Mg <= MaxRowsPerGroup && (channelLanes ?? (_g.Mg < _width && _g.Cg > _g.Mg));
         var cLaneBlocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
         _cLanesPerGroup = (cLaneBlocks - 1) * 2 * _width + CBlockWidth(cLaneBlocks - 1);
-        var smallLength = _channelLanes ? (long)_g.G * _cLanesPerGroup * _pixels : geometry.InputLength;
+        // Rows a multiple of 4 KiB apart would all fall in the same cache sets as the tile reads six of them.
+        _smallRowStride = (_pixels + 15) / 16 * 16 + 16;
+        var smallLength = _channelLanes ? (long)_g.G * _cLanesPerGroup * _pixels
+            : _depthwise ? geometry.InputLength
+            : (long)_g.C * _smallRowStride;
         if (smallLength > Array.MaxLength - PaddedLargeSide.Slack)
         {
             _large = null;
@@ -314,7 +319,7 @@ public sealed unsafe class WeightGradientPlan
 
             for (var c = first; c < first + count; c++)
             {
-                var row = target + (long)c * _pixels;
+                var row = target + (long)c * _smallRowStride;
                 if (_g.Layout == DataLayout.ChannelsFirst)
                 {
                     // small: [N, C, I...]: one contiguous plane per n.
@@ -478,7 +483,7 @@ public sealed unsafe class WeightGradientPlan
                     for (var r = 0; r < tileRows; r++)
                     {
                         // A partial tile repeats its last row; the copies are not kept.
-                        rows[r] = small + (long)(firstC + c + Math.Min(r, valid - 1)) * _pixels + firstPixel;
+                        rows[r] = small + (long)(firstC + c + Math.Min(r, valid - 1)) * _smallRowStride + firstPixel;
                     }
 
                     if (blockWidth == 2 * _width)
