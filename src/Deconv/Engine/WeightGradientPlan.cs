@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -30,6 +31,9 @@ public sealed unsafe class WeightGradientPlan
 {
     /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
     internal const int PixelChunk = 128;
+
+    /// <summary>Most taps per work item with lanes over j (its sums, taps x <see cref="ChannelBlock"/> x two vectors, are borrowed per item).</summary>
+    private const int TapsPerItem = 16;
 
     /// <summary>Shortest last axis for which depthwise channels-first runs channel by channel.</summary>
     private const int RowPathMinimum = 8;
@@ -144,6 +148,11 @@ public sealed unsafe class WeightGradientPlan
         _smallArray = GC.AllocateArray<float>((int)smallLength + PaddedLargeSide.Slack, pinned: true);
         _smallParts = _channelLanes ? _g.G * cLaneBlocks : _g.C;
         var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
+        var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
+        // Fewer taps per item when that gives each of several threads a few items (the sums do not change).
+        var itemsPerTapBlock = (long)_g.G * cBlocks * _jBlocks;
+        var tapBlocksWanted = parallel ? (4 * Threads + itemsPerTapBlock - 1) / itemsPerTapBlock : 1;
+        var tapsPerItem = (int)Math.Clamp(_tapOffsets.Length / tapBlocksWanted, 1, TapsPerItem);
         _items = _depthwise
             ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
             : _channelLanes
@@ -151,13 +160,15 @@ public sealed unsafe class WeightGradientPlan
                   from cb in Enumerable.Range(0, (cLaneBlocks + LaneBlocksPerItem - 1) / LaneBlocksPerItem).Select(i => i * LaneBlocksPerItem * 2 * _width)
                   from tap in Enumerable.Range(0, _tapOffsets.Length)
                   select new WorkItem(tap, g, 0, cb, Math.Min(LaneBlocksPerItem * 2 * _width, _g.Cg - cb))]
-            // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is in cache.
+            // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is
+            // in cache; an item covers several taps, so it writes whole runs of dw[c, j, taps].
             : [.. from g in Enumerable.Range(0, _g.G)
                      from cb in Enumerable.Range(0, cBlocks)
-                     from tap in Enumerable.Range(0, _tapOffsets.Length)
+                     from firstTap in Enumerable.Range(0, (_tapOffsets.Length + tapsPerItem - 1) / tapsPerItem).Select(i => i * tapsPerItem)
                      from jb in Enumerable.Range(0, _jBlocks)
-                     select new WorkItem(tap, g, jb, cb * ChannelBlock, Math.Min(ChannelBlock, _g.Cg - cb * ChannelBlock))];
-        if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _items.Length > 1)
+                     select new WorkItem(firstTap, g, jb, cb * ChannelBlock, Math.Min(ChannelBlock, _g.Cg - cb * ChannelBlock),
+                         Math.Min(tapsPerItem, _tapOffsets.Length - firstTap))];
+        if (parallel && _items.Length > 1)
         {
             _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
             _fillParts = Math.Max(1, Math.Min(_large.Rows, 4 * Threads));
@@ -457,16 +468,19 @@ public sealed unsafe class WeightGradientPlan
         var firstJ = item.JBlock * 2 * _width;
         var lanes = Math.Min(blockWidth, _g.Mg - firstJ);
         var panel = stackalloc float[PixelChunk * 2 * _width]; // [pixel][lane] of large at this tap
-        var sums = stackalloc float[ChannelBlock * 2 * _width]; // [c][lane]
         var tile = stackalloc float[tileRows * 2 * _width];
         var rows = stackalloc float*[tileRows];
         var zeroOffset = 0;
-        new Span<float>(sums, item.CCount * blockWidth).Clear();
-        var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * _g.Mg + firstJ;
+        var tapSums = item.CCount * blockWidth;
+        var sumsArray = ArrayPool<float>.Shared.Rent(item.TapCount * tapSums); // [tap][c][lane]
         var firstC = item.Group * _g.Cg + item.FirstC;
-        fixed (float* small = _smallArray)
+        fixed (float* small = _smallArray, allSums = sumsArray)
         fixed (int* windows = _windowOffsets)
+        for (var t = 0; t < item.TapCount; t++)
         {
+            var sums = allSums + t * tapSums;
+            new Span<float>(sums, tapSums).Clear();
+            var source = _large!.Data + _tapOffsets![item.Tap + t] + (long)item.Group * _g.Mg + firstJ;
             for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
             {
                 var count = Math.Min(PixelChunk, _pixels - firstPixel);
@@ -501,13 +515,20 @@ public sealed unsafe class WeightGradientPlan
             }
         }
 
-        // dw[c, j, tap]: [C, M/G, taps].
-        var taps = _tapOffsets.Length;
+        // dw[c, j, tap]: [C, M/G, taps]; the item's taps of one (c, j) are neighbours.
+        var taps = _tapOffsets!.Length;
         for (var c = 0; c < item.CCount; c++)
         for (var lane = 0; lane < lanes; lane++)
         {
-            dw[((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap] = sums[c * blockWidth + lane];
+            var target = dw + ((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap;
+            var sum = sumsArray.AsSpan(c * blockWidth + lane);
+            for (var t = 0; t < item.TapCount; t++)
+            {
+                target[t] = sum[t * tapSums];
+            }
         }
+
+        ArrayPool<float>.Shared.Return(sumsArray);
     }
 
     /// <summary>
@@ -673,6 +694,10 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>Whether no value is infinite or NaN (the largest magnitude is NaN or infinite otherwise); vectorised.</summary>
     private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
 
-    /// <summary>One tap, one group, one block of j (one or two vectors) and up to <see cref="ChannelBlock"/> values of c.</summary>
-    private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount);
+    /// <summary>
+    /// Work: a group, a block of c (up to <see cref="ChannelBlock"/>, or with lanes over c up to
+    /// <see cref="LaneBlocksPerItem"/> lane blocks, or depthwise one vector) and, with lanes over j, a block of j
+    /// and taps <c>Tap .. Tap + TapCount - 1</c> (otherwise the one tap <c>Tap</c>).
+    /// </summary>
+    private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount, int TapCount = 1);
 }
