@@ -6,7 +6,7 @@ namespace Deconv.Bench;
 /// Writes a one-node ONNX <c>ConvTranspose</c> model as protobuf bytes, by hand (field numbers from
 /// onnx.proto): input X, weight W and bias B as initializers, output Y.
 /// </summary>
-internal static class OnnxModel
+internal static partial class OnnxModel
 {
     public static byte[] ConvTranspose(BenchCase c, float[] weight, float[] bias)
     {

@@ -10,7 +10,8 @@ namespace Deconv.Bench;
 /// <summary>
 /// Runs every case of the bench suite on Deconv's engine and on ONNX Runtime at the same thread counts,
 /// checks that they agree, and prints median times, their ratio, GFLOP/s and the share of the measured
-/// FMA peak. Usage: <c>Deconv.Bench [--quick] [--json FILE] [--suite FILE] [--threads 1,2] [--case NAME]</c>.
+/// FMA peak. Usage: <c>Deconv.Bench [--quick] [--backward] [--json FILE] [--suite FILE] [--threads 1,2] [--case NAME]</c>;
+/// <c>--backward</c> times the training passes instead (<see cref="BackwardBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -23,7 +24,14 @@ internal static class Program
     {
         try
         {
-            var options = BenchOptions.Parse(args);
+            var backward = args.Contains("--backward");
+            var options = BenchOptions.Parse([.. args.Where(a => a != "--backward")]);
+            if (backward)
+            {
+                BackwardBench.Run(options);
+                return 0;
+            }
+
             return Run(options);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException or FormatException)
@@ -104,7 +112,7 @@ internal static class Program
     }
 
     /// <summary>Median wall time in milliseconds after warm-up.</summary>
-    private static double Median(Action run, BenchOptions options)
+    internal static double Median(Action run, BenchOptions options)
     {
         // Warm up by count and by time: .NET compiles a method's optimised code in the background about
         // 100 ms after its 30th call, so a tiny case timed at once would measure unoptimised code.
@@ -137,7 +145,7 @@ internal static class Program
         return times[times.Count / 2];
     }
 
-    private static float[] Random(Random random, long length)
+    internal static float[] Random(Random random, long length)
     {
         var values = new float[length];
         for (var i = 0; i < values.Length; i++)
@@ -152,7 +160,7 @@ internal static class Program
     /// max |ours - theirs| / max |theirs|: the difference relative to the output's scale (a sum of
     /// thousands of products carries float rounding of that order, even where a value is near zero).
     /// </summary>
-    private static double MaxRelativeDifference(float[] ours, float[] theirs)
+    internal static double MaxRelativeDifference(float[] ours, float[] theirs)
     {
         double worst = 0, scale = 0;
         for (var i = 0; i < ours.Length; i++)

@@ -61,18 +61,38 @@ public static class ConvOps
         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values)), values.Length);
 
     /// <summary>Forward convolution: x <see cref="ConvGeometry.OutputShape"/> to <see cref="ConvGeometry.InputShape"/>; bias <c>[C]</c> or empty.</summary>
+    /// <remarks>float runs on <see cref="ConvForwardPlan"/>; other types on the reference.</remarks>
     public static T[] Forward<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias)
         where T : INumber<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        return ForwardConvolution.Conv(geometry, x, w, bias);
+        if (typeof(T) != typeof(float))
+        {
+            return ForwardConvolution.Conv(geometry, x, w, bias);
+        }
+
+        Check.Lengths(geometry, x.Length, geometry.OutputLength, w.Length, bias.Length, geometry.InputChannels);
+        var plan = new ConvForwardPlan(geometry, AsFloats(w), AsFloats(bias));
+        var y = new float[geometry.InputLength];
+        plan.Run(AsFloats(x), y);
+        return (T[])(object)y;
     }
 
     /// <summary>Weight gradient <c>[C, M/G, k...]</c> from the large side (<see cref="ConvGeometry.OutputShape"/>) and the small side (<see cref="ConvGeometry.InputShape"/>).</summary>
+    /// <remarks>float runs on <see cref="WeightGradientPlan"/>; other types on the reference.</remarks>
     public static T[] WeightGradient<T>(ConvGeometry geometry, ReadOnlySpan<T> large, ReadOnlySpan<T> small)
         where T : INumber<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        return ForwardConvolution.WeightGradient(geometry, large, small);
+        if (typeof(T) != typeof(float))
+        {
+            return ForwardConvolution.WeightGradient(geometry, large, small);
+        }
+
+        Check.Lengths(geometry, large.Length, geometry.OutputLength, geometry.WeightLength, 0, 0);
+        Check.Lengths(geometry, small.Length, geometry.InputLength, geometry.WeightLength, 0, 0);
+        var dw = new float[geometry.WeightLength];
+        new WeightGradientPlan(geometry).Run(AsFloats(large), AsFloats(small), dw);
+        return (T[])(object)dw;
     }
 }

@@ -54,7 +54,13 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine($"usage: Deconv.Tests {EngineSelfCheck.Command} SEED COUNT");
+        if (args.Length == 3 && args[0] == BackwardSelfCheck.Command)
+        {
+            Console.WriteLine(BackwardSelfCheck.Report(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture)));
+            return 0;
+        }
+
+        Console.Error.WriteLine($"usage: Deconv.Tests {EngineSelfCheck.Command}|{BackwardSelfCheck.Command} SEED COUNT");
         return 2;
     }
 }

@@ -1,0 +1,490 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// A float32 forward convolution (the adjoint of a geometry's transposed convolution, and so its input
+/// gradient) prepared once for a geometry and weight, then run many times:
+/// x <see cref="ConvGeometry.OutputShape"/> (M channels) to y <see cref="ConvGeometry.InputShape"/> (C channels),
+/// <c>y[n, c, i] = bias[c] + sum_{k, j} x[n, g*M/G + j, i*S + k*D - crop_begin] * w[c, j, k]</c>.
+/// </summary>
+/// <remarks>
+/// <para>The fast path copies x once per run into a channels-last zero-padded buffer
+/// (<see cref="PaddedLargeSide"/>) and computes tiles of <see cref="TileKernels.Pixels"/> output pixels
+/// times one or two SIMD vectors of output channels with <see cref="TileKernels"/>, the weight packed in
+/// panels <c>[group][block][tap][M/G][block lanes]</c>. Depthwise (one channel in and out per group) the
+/// vectors run over neighbouring channels instead (<see cref="DepthwiseKernels"/>), and channels-first with
+/// rows of at least half a vector, plane by plane along the rows without the channels-last copy
+/// (<see cref="DepthwiseRowPath"/>). Threads split the output tiles (or planes) only.</para>
+/// <para>Each output value is one sum over (tap ascending, then channel j ascending) with fused
+/// multiply-adds from zero, then the bias is added; so the result is bit-identical for every thread
+/// count, and the direct path (tiny problems, non-finite weights) gives the same bits but for the sign of
+/// an all-zero sum. The tile path owns a scratch buffer: a <c>Run</c> started while another is running
+/// on the same plan throws <see cref="InvalidOperationException"/> (the row and direct paths keep no
+/// state between runs); give each thread its own plan.</para>
+/// </remarks>
+public sealed unsafe class ConvForwardPlan
+{
+    /// <summary>Bytes of a weight panel above which it is run in blocks of taps (each reused by a whole chunk of tiles while in cache).</summary>
+    private const int PanelBlockBytes = 256 * 1024;
+
+    /// <summary>Most output pixel tiles per work item.</summary>
+    private const int ChunkTiles = 16;
+
+    private readonly Lifted _g;
+    private readonly long _largeLength, _smallLength, _plane;
+    private readonly float[] _weight; // [C, M/G, k...], as given
+    private readonly float[] _bias; // [C], zeros when no bias was given
+    private readonly PaddedLargeSide? _scratch;
+    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector
+    private readonly float[]? _packedArray;
+    private readonly long[]? _panelOffsets; // [group * blocks + block]
+    private readonly int[]? _tapOffsets, _windowOffsets;
+    private readonly WorkItem[]? _items;
+    private readonly int _width, _blocks;
+    private int _tapBlock; // taps per block of a panel
+    private readonly bool _depthwise; // one channel in and out per group: lanes run over groups
+    private readonly int _laneChannels, _laneGroups; // channels the lanes run over, and how many such sets
+    private readonly SimdWidth _simd;
+    private readonly ParallelOptions? _parallelOptions;
+    private readonly int _fillParts;
+    private float* _runOutput;
+    private float* _runInput;
+    private int _running;
+
+    /// <summary>Validates and packs the weight.</summary>
+    /// <param name="geometry">The geometry; the plan computes its forward convolution.</param>
+    /// <param name="weight"><c>[C, M/G, k...]</c>, flat (the ONNX/PyTorch Conv weight).</param>
+    /// <param name="bias"><c>[C]</c> or empty.</param>
+    /// <param name="threads">Threads to use; 0 means one per processor.</param>
+    /// <exception cref="ConvolutionArgumentException">A length or the thread count is invalid.</exception>
+    public ConvForwardPlan(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias = default, int threads = 0)
+        : this(geometry, weight, bias, threads, direct: null, ConvTransposePlan.ParallelLimit)
+    {
+    }
+
+    /// <summary>Tests' constructor: <paramref name="direct"/> forces a path (the fast one still needs finite weights), <paramref name="parallelLimit"/> the size from which work is split.</summary>
+    internal ConvForwardPlan(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads, bool? direct, long parallelLimit)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        Check.Lengths(geometry, geometry.OutputLength, geometry.OutputLength, weight.Length, bias.Length, geometry.InputChannels);
+        if (threads < 0)
+        {
+            throw new ConvolutionArgumentException($"ConvForwardPlan: threads is {threads} but must be at least 0 (0 = one per processor)", nameof(threads));
+        }
+
+        Geometry = geometry;
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        _g = new Lifted(geometry);
+        _largeLength = geometry.OutputLength;
+        _smallLength = geometry.InputLength;
+        _plane = (long)_g.A0.Input * _g.A1.Input * _g.A2.Input;
+        _weight = weight.ToArray();
+        _bias = bias.IsEmpty ? new float[geometry.InputChannels] : bias.ToArray();
+        _simd = SimdSupport.Best;
+        _width = (int)_simd;
+        _depthwise = _g.Cg == 1 && _g.Mg == 1;
+        (_laneChannels, _laneGroups) = _depthwise ? (_g.C, 1) : (_g.Cg, _g.G);
+        _blocks = (_laneChannels + 2 * _width - 1) / (2 * _width);
+
+        var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
+        if (useDirect || geometry.InputLength == 0 || !AllFinite(_weight))
+        {
+            return;
+        }
+
+        if (_depthwise && geometry.Layout == DataLayout.ChannelsFirst && 2 * _g.A2.Input >= _width)
+        {
+            var rows = new DepthwiseRowPath(_g, _weight, _bias, _simd);
+            if (rows.Fits)
+            {
+                _rows = rows;
+                if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && rows.Planes > 1)
+                {
+                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                }
+
+                return;
+            }
+        }
+
+        var packedLength = Shapes.TryProduct([_laneGroups, _blocks * 2L * _width, _g.Mg, _g.A0.Kernel, _g.A1.Kernel, _g.A2.Kernel]);
+        _scratch = packedLength is null || packedLength > Array.MaxLength ? null : PaddedLargeSide.TryCreate(_g);
+        if (_scratch is null)
+        {
+            return;
+        }
+
+        _tapOffsets = _scratch.TapOffsets();
+        _windowOffsets = _scratch.WindowOffsets();
+        _packedArray = GC.AllocateArray<float>((int)packedLength!.Value, pinned: true);
+        _panelOffsets = new long[_laneGroups * _blocks];
+        _tapBlock = (int)Math.Clamp(PanelBlockBytes / ((long)_g.Mg * 2 * _width * sizeof(float)), 1, _tapOffsets.Length);
+        Pack();
+        var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
+        _items = Items(parallel ? Threads : 1);
+        if (parallel && _items.Length > 1)
+        {
+            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+            _fillParts = Math.Max(1, Math.Min(_scratch.Rows, 4 * Threads));
+        }
+    }
+
+    /// <summary>The geometry whose forward convolution the plan computes.</summary>
+    public ConvGeometry Geometry { get; }
+
+    /// <summary>Threads the plan may use.</summary>
+    public int Threads { get; }
+
+    /// <summary>Whether the plan computes with the scalar direct loop (tiny problems, non-finite weights, sizes that cannot be padded).</summary>
+    public bool IsDirect => _scratch is null && _rows is null;
+
+    /// <summary>Tests: taps per block of a weight panel (all taps: one kernel call per tile).</summary>
+    internal int TapBlock
+    {
+        get => _tapBlock;
+        set => _tapBlock = Math.Clamp(value, 1, Math.Max(1, _tapOffsets?.Length ?? 1));
+    }
+
+    /// <summary>Whether the plan computes depthwise channels-first plane by plane (<see cref="DepthwiseRowPath"/>).</summary>
+    internal bool UsesRowPath => _rows is not null;
+
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
+    public bool RunsInParallel => _parallelOptions is not null;
+
+    /// <summary>Floats the plan holds besides the geometry: weight copy, packed panels, bias and input scratch.</summary>
+    public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0);
+
+    /// <summary>y = conv(x, w) + bias; x: <see cref="ConvGeometry.OutputShape"/>, y: <see cref="ConvGeometry.InputShape"/>.</summary>
+    /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is running this plan.</exception>
+    public void Run(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.Length != _largeLength)
+        {
+            throw new ConvolutionArgumentException($"x has {x.Length} elements but the forward convolution of {Geometry} needs {_largeLength}", nameof(x));
+        }
+
+        if (y.Length != _smallLength)
+        {
+            throw new ConvolutionArgumentException($"y has {y.Length} elements but the forward convolution of {Geometry} needs {_smallLength}", nameof(y));
+        }
+
+        if (_rows is not null)
+        {
+            RunRows(x, y);
+            return;
+        }
+
+        if (_scratch is null)
+        {
+            RunDirect(x, y);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("ConvForwardPlan.Run is already running on another thread: a plan owns one scratch buffer, so give each thread its own plan");
+        }
+
+        try
+        {
+            fixed (float* xp = x, yp = y)
+            {
+                if (_parallelOptions is null)
+                {
+                    _scratch.Fill(xp, 0, _scratch.Rows);
+                    for (var i = 0; i < _items!.Length; i++)
+                    {
+                        RunItem(i, yp);
+                    }
+                }
+                else
+                {
+                    _runInput = xp;
+                    _runOutput = yp;
+                    try
+                    {
+                        var rows = _scratch.Rows;
+                        Parallel.For(0, _fillParts, _parallelOptions, part =>
+                        {
+                            var first = (int)((long)rows * part / _fillParts);
+                            _scratch.Fill(_runInput, first, (int)((long)rows * (part + 1) / _fillParts) - first);
+                        });
+                        Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runOutput));
+                    }
+                    finally
+                    {
+                        _runInput = null;
+                        _runOutput = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private void RunRows(ReadOnlySpan<float> x, Span<float> y)
+    {
+        fixed (float* xp = x, yp = y)
+        {
+            if (_parallelOptions is null)
+            {
+                for (var plane = 0; plane < _rows!.Planes; plane++)
+                {
+                    _rows.RunPlane(plane, xp, yp);
+                }
+
+                return;
+            }
+
+            // The row path keeps no state between planes (each borrows its own buffer), so runs may overlap.
+            var (input, output) = ((nint)xp, (nint)yp);
+            Parallel.For(0, _rows!.Planes, _parallelOptions, plane => _rows.RunPlane(plane, (float*)input, (float*)output));
+        }
+    }
+
+    /// <summary>Runs the plan into a new array.</summary>
+    public float[] Run(ReadOnlySpan<float> x)
+    {
+        var y = new float[_smallLength];
+        Run(x, y);
+        return y;
+    }
+
+    private int BlockWidth(int block) => _laneChannels - block * 2 * _width > _width ? 2 * _width : _width;
+
+    /// <summary>
+    /// Panel (group, block): <c>[tap][j][lane] = w[group*C/G + first + lane, j, tap]</c>, zero past C/G.
+    /// Depthwise there is one group of lanes over all C channels (and j is 0).
+    /// </summary>
+    private void Pack()
+    {
+        fixed (float* packed = _packedArray)
+        {
+            long offset = 0;
+            for (var group = 0; group < _laneGroups; group++)
+            for (var block = 0; block < _blocks; block++)
+            {
+                _panelOffsets![group * _blocks + block] = offset;
+                var width = BlockWidth(block);
+                var t = 0;
+                for (var k0 = 0; k0 < _g.A0.Kernel; k0++)
+                for (var k1 = 0; k1 < _g.A1.Kernel; k1++)
+                for (var k2 = 0; k2 < _g.A2.Kernel; k2++, t++)
+                for (var j = 0; j < _g.Mg; j++)
+                {
+                    var target = packed + offset + ((long)t * _g.Mg + j) * width;
+                    for (var lane = 0; lane < width; lane++)
+                    {
+                        var c = block * 2 * _width + lane;
+                        target[lane] = c < _laneChannels ? _weight[_g.WeightIndex(group * _g.Cg + c, j, k0, k1, k2)] : 0f;
+                    }
+                }
+
+                offset += (long)_tapOffsets!.Length * _g.Mg * width;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Chunks of output pixels times channel blocks. Channels-first, a block's outputs are whole planes,
+    /// so blocks go outermost; channels-last, a pixel's channels are neighbours, so blocks go innermost.
+    /// Chunks are shorter when that gives each of several threads a few items (each output is computed
+    /// whole by one tile whatever the chunks, so they do not change the result).
+    /// </summary>
+    private WorkItem[] Items(int threads)
+    {
+        var pixels = _windowOffsets!.Length;
+        var tiles = (pixels + TileKernels.Pixels - 1) / TileKernels.Pixels;
+        var blockCount = (long)_laneGroups * _blocks;
+        var stretchesWanted = threads == 1 ? 1 : (4 * threads + blockCount - 1) / blockCount;
+        var chunk = (int)Math.Clamp(tiles / stretchesWanted, 1, ChunkTiles) * TileKernels.Pixels;
+        var blocks = Enumerable.Range(0, _laneGroups * _blocks);
+        var stretches = Enumerable.Range(0, (pixels + chunk - 1) / chunk).Select(s => s * chunk);
+        var order = _g.Layout == DataLayout.ChannelsFirst
+            ? blocks.SelectMany(b => stretches.Select(first => (Block: b, First: first)))
+            : stretches.SelectMany(first => blocks.Select(b => (Block: b, First: first)));
+        return [.. order.Select(o => new WorkItem(o.Block / _blocks, o.Block % _blocks, o.First, Math.Min(chunk, pixels - o.First)))];
+    }
+
+    private void RunItem(int index, float* y)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, y);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, y);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, y);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, y);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tilePixels = TileKernels.Pixels;
+        const int chunk = ChunkTiles * tilePixels;
+        var item = _items![index];
+        var blockWidth = BlockWidth(item.Block);
+        var firstChannel = item.Group * _g.Cg + item.Block * 2 * _width;
+        var lanes = Math.Min(blockWidth, _laneChannels - item.Block * 2 * _width);
+        var sums = stackalloc float[chunk * 2 * _width]; // [pixel][lane], stored once at the end
+        var x = stackalloc float*[tilePixels];
+        // Depthwise, each lane reads its own channel; otherwise all lanes read the group's channels.
+        var input = _scratch!.Data + (_depthwise ? firstChannel : (long)item.Group * _g.Mg);
+        fixed (float* packed = _packedArray, bias = _bias)
+        fixed (int* tapOffsets = _tapOffsets, windows = _windowOffsets)
+        {
+            var panel = packed + _panelOffsets![item.Group * _blocks + item.Block];
+            for (var first = 0; first < item.PixelCount; first += tilePixels)
+            {
+                var valid = Math.Min(tilePixels, item.PixelCount - first);
+                for (var p = 0; p < tilePixels; p++)
+                {
+                    // A partial tile repeats its last pixel; the copies are not stored.
+                    x[p] = input + windows[item.FirstPixel + first + Math.Min(p, valid - 1)];
+                }
+
+                var tile = sums + first * blockWidth;
+                if (_tapBlock < _tapOffsets!.Length && !_depthwise)
+                {
+                    continue; // computed below, a block of taps at a time
+                }
+
+                if (_depthwise)
+                {
+                    for (var v = 0; v < blockWidth; v += _width)
+                    {
+                        DepthwiseKernels.Pixels<TV, TS>(panel + v, blockWidth, tapOffsets, _tapOffsets!.Length,
+                            x[0] + v, x[1] + v, x[2] + v, x[3] + v, x[4] + v, x[5] + v, tile + v, blockWidth);
+                    }
+                }
+                else if (blockWidth == 2 * _width)
+                {
+                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+                else
+                {
+                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                }
+            }
+
+            if (_tapBlock < _tapOffsets!.Length && !_depthwise)
+            {
+                // The same chains as one call per tile, continued block by block from a zeroed tile.
+                var tilesLength = (item.PixelCount + tilePixels - 1) / tilePixels * tilePixels * blockWidth;
+                new Span<float>(sums, tilesLength).Clear();
+                for (var firstTap = 0; firstTap < _tapOffsets.Length; firstTap += _tapBlock)
+                {
+                    var taps = Math.Min(_tapBlock, _tapOffsets.Length - firstTap);
+                    var blockPanel = panel + (long)firstTap * _g.Mg * blockWidth;
+                    for (var first = 0; first < item.PixelCount; first += tilePixels)
+                    {
+                        var valid = Math.Min(tilePixels, item.PixelCount - first);
+                        for (var p = 0; p < tilePixels; p++)
+                        {
+                            x[p] = input + windows[item.FirstPixel + first + Math.Min(p, valid - 1)];
+                        }
+
+                        var tile = sums + first * blockWidth;
+                        if (blockWidth == 2 * _width)
+                        {
+                            ContinuingTileKernels.TwoVectors<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                        }
+                        else
+                        {
+                            ContinuingTileKernels.OneVector<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                        }
+                    }
+                }
+            }
+
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // y: [N, I0, I1, I2, C]: pixel q's channels at q*C.
+                for (var p = 0; p < item.PixelCount; p++)
+                {
+                    var target = y + (item.FirstPixel + p) * (long)_g.C + firstChannel;
+                    TensorPrimitives.Add(new ReadOnlySpan<float>(sums + p * blockWidth, lanes), new ReadOnlySpan<float>(bias + firstChannel, lanes), new Span<float>(target, lanes));
+                }
+            }
+            else
+            {
+                // y: [N, C, I0, I1, I2]: pixel q = n*plane + s at n*C*plane + s; the pixels of one n are
+                // contiguous in each channel, so the item is stored in runs, one per n it touches.
+                var (n, s) = ((int)Math.DivRem(item.FirstPixel, _plane, out var spatial), spatial);
+                for (var p = 0; p < item.PixelCount; n++, s = 0)
+                {
+                    var run = (int)Math.Min(item.PixelCount - p, _plane - s);
+                    TransposedStore.ChannelsFirst(sums + p * blockWidth, blockWidth, run, lanes, bias + firstChannel,
+                        y + ((long)n * _g.C + firstChannel) * _plane + s, _plane);
+                    p += run;
+                }
+            }
+        }
+    }
+
+    /// <summary>The same sums as the fast path, skipping positions outside x instead of reading padding.</summary>
+    private void RunDirect(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var g = _g;
+        for (var n = 0; n < g.N; n++)
+        for (var c = 0; c < g.C; c++)
+        for (var i0 = 0; i0 < g.A0.Input; i0++)
+        for (var i1 = 0; i1 < g.A1.Input; i1++)
+        for (var i2 = 0; i2 < g.A2.Input; i2++)
+        {
+            var sum = 0f;
+            var firstJ = c / g.Cg * g.Mg;
+            for (var k0 = 0; k0 < g.A0.Kernel; k0++)
+            for (var k1 = 0; k1 < g.A1.Kernel; k1++)
+            for (var k2 = 0; k2 < g.A2.Kernel; k2++)
+            {
+                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
+                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
+                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
+                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                {
+                    for (var j = 0; j < g.Mg; j++)
+                    {
+                        sum = MathF.FusedMultiplyAdd(x[(int)g.OutputIndex(n, firstJ + j, p0, p1, p2)], _weight[g.WeightIndex(c, j, k0, k1, k2)], sum);
+                    }
+                }
+            }
+
+            y[(int)g.InputIndex(n, c, i0, i1, i2)] = sum + _bias[c];
+        }
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A chunk of output pixels for one channel block of one group.</summary>
+    private readonly record struct WorkItem(int Group, int Block, int FirstPixel, int PixelCount);
+}

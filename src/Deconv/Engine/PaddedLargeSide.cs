@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The large side of a geometry (<see cref="ConvGeometry.OutputShape"/> data, M channels) copied
+/// channels-last into a zero-padded buffer <c>[N, P0, P1, P2, M]</c>, where position <c>o</c> of an axis
+/// sits at <c>o + CropBegin</c>. Every read of the forward convolution and the weight gradient,
+/// <c>i*Stride + k*Dilation - CropBegin</c>, then lands inside the buffer at <c>i*Stride + k*Dilation</c>,
+/// so their inner loops need no bounds checks: out-of-range positions read the padding's zeros.
+/// </summary>
+internal sealed unsafe class PaddedLargeSide
+{
+    /// <summary>
+    /// Floats after the buffer that a whole vector (up to two of 16 lanes) starting at a pixel's channel
+    /// may read past the last channel; the lanes they feed are never stored.
+    /// </summary>
+    public const int Slack = 32;
+
+    private readonly Lifted _g;
+    private readonly float[] _array;
+    private readonly int _padded0, _padded1, _padded2;
+
+    private PaddedLargeSide(Lifted g, long padded0, long padded1, long padded2, long length)
+    {
+        _g = g;
+        (_padded0, _padded1, _padded2) = ((int)padded0, (int)padded1, (int)padded2);
+        _array = GC.AllocateArray<float>((int)length + Slack, pinned: true);
+        Data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+    }
+
+    /// <summary>The buffer's first element.</summary>
+    public float* Data { get; }
+
+    /// <summary>Floats held.</summary>
+    public long Length => _array.Length;
+
+    /// <summary>Rows (n, o0, o1) of the copy; each is O2 positions of M channels.</summary>
+    public int Rows => _g.N * _g.A0.Output * _g.A1.Output;
+
+    /// <summary>The buffer, or null when it would not fit an array.</summary>
+    public static PaddedLargeSide? TryCreate(Lifted g)
+    {
+        long Padded(AxisGeometry a) => Math.Max((long)a.CropBegin + a.Output, a.FullLength);
+        var (p0, p1, p2) = (Padded(g.A0), Padded(g.A1), Padded(g.A2));
+        var length = Shapes.TryProduct([g.N, p0, p1, p2, g.M]);
+        return length is null || length > Array.MaxLength - Slack ? null : new PaddedLargeSide(g, p0, p1, p2, length.Value);
+    }
+
+    /// <summary>
+    /// Offset, at channel 0, of the window start of small-side pixel (n, i0, i1, i2): padded position
+    /// <c>i*Stride</c> on every axis.
+    /// </summary>
+    public int WindowOffset(int n, int i0, int i1, int i2) =>
+        (int)(((((long)n * _padded0 + (long)i0 * _g.A0.Stride) * _padded1 + (long)i1 * _g.A1.Stride) * _padded2 + (long)i2 * _g.A2.Stride) * _g.M);
+
+    /// <summary>Offset of tap (k0, k1, k2) from a window start.</summary>
+    public int TapOffset(int k0, int k1, int k2) =>
+        (int)(((((long)k0 * _g.A0.Dilation) * _padded1 + (long)k1 * _g.A1.Dilation) * _padded2 + (long)k2 * _g.A2.Dilation) * _g.M);
+
+    /// <summary>The offsets of every tap, ascending in (k0, k1, k2).</summary>
+    public int[] TapOffsets()
+    {
+        var offsets = new int[_g.A0.Kernel * _g.A1.Kernel * _g.A2.Kernel];
+        var t = 0;
+        for (var k0 = 0; k0 < _g.A0.Kernel; k0++)
+        for (var k1 = 0; k1 < _g.A1.Kernel; k1++)
+        for (var k2 = 0; k2 < _g.A2.Kernel; k2++)
+        {
+            offsets[t++] = TapOffset(k0, k1, k2);
+        }
+
+        return offsets;
+    }
+
+    /// <summary>The window offset of every small-side pixel, in order (n, i0, i1, i2).</summary>
+    public int[] WindowOffsets()
+    {
+        var offsets = new int[(long)_g.N * _g.A0.Input * _g.A1.Input * _g.A2.Input];
+        var p = 0;
+        for (var n = 0; n < _g.N; n++)
+        for (var i0 = 0; i0 < _g.A0.Input; i0++)
+        for (var i1 = 0; i1 < _g.A1.Input; i1++)
+        for (var i2 = 0; i2 < _g.A2.Input; i2++)
+        {
+            offsets[p++] = WindowOffset(n, i0, i1, i2);
+        }
+
+        return offsets;
+    }
+
+    /// <summary>Copies rows [first, first + count) of <paramref name="large"/> (in the geometry's layout) into the buffer; the padding stays zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Fill(float* large, int first, int count)
+    {
+        var (o0, o1, o2, channels) = (_g.A0.Output, _g.A1.Output, _g.A2.Output, _g.M);
+        for (var r = first; r < first + count; r++)
+        {
+            var (n, a, b) = (r / o1 / o0, r / o1 % o0, r % o1);
+            var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin) * channels;
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // large: [N, O0, O1, O2, M]: row r of O2*M is contiguous.
+                var bytes = (long)o2 * channels * sizeof(float);
+                Buffer.MemoryCopy(large + (long)r * o2 * channels, row, bytes, bytes);
+            }
+            else
+            {
+                // large: [N, M, O0, O1, O2]: the row's M x O2 block transposed.
+                var source = large + (((long)n * channels * o0 + a) * o1 + b) * o2;
+                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, o2, row, channels);
+            }
+        }
+    }
+}

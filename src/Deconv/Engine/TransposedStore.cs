@@ -1,0 +1,140 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// Transposes between channels-last and channels-first blocks. <see cref="ChannelsFirst"/> writes a block of
+/// sums <c>[pixel][lane]</c> into channels-first output, where a lane's pixels are
+/// contiguous: <c>y[lane*channelStride + p] = sums[p*rowStride + lane] + bias[lane]</c>. With AVX it
+/// transposes 8 x 8 blocks in registers, so both sides move whole vectors; the additions are the same
+/// single roundings either way.
+/// </summary>
+internal static unsafe class TransposedStore
+{
+    /// <summary>
+    /// <c>target[k*targetStride + c] = source[c*sourceStride + k]</c> for c &lt; rows, k &lt; columns: channels-first
+    /// rows into channels-last, 8 x 8 blocks in registers where AVX is available.
+    /// </summary>
+    public static void ToChannelsLast(float* source, long sourceStride, int rows, int columns, float* target, long targetStride)
+    {
+        var c = 0;
+        if (Avx.IsSupported)
+        {
+            for (; c + 8 <= rows; c += 8)
+            {
+                var k = 0;
+                for (; k + 8 <= columns; k += 8)
+                {
+                    var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(source + c * sourceStride + k, sourceStride);
+                    var to = target + k * targetStride + c;
+                    Avx.Store(to, c0);
+                    Avx.Store(to + targetStride, c1);
+                    Avx.Store(to + 2 * targetStride, c2);
+                    Avx.Store(to + 3 * targetStride, c3);
+                    Avx.Store(to + 4 * targetStride, c4);
+                    Avx.Store(to + 5 * targetStride, c5);
+                    Avx.Store(to + 6 * targetStride, c6);
+                    Avx.Store(to + 7 * targetStride, c7);
+                }
+
+                for (; k < columns; k++)
+                {
+                    for (var r = c; r < c + 8; r++)
+                    {
+                        target[k * targetStride + r] = source[r * sourceStride + k];
+                    }
+                }
+            }
+        }
+
+        for (; c < rows; c++)
+        {
+            for (var k = 0; k < columns; k++)
+            {
+                target[k * targetStride + c] = source[c * sourceStride + k];
+            }
+        }
+    }
+
+    public static void ChannelsFirst(float* sums, int rowStride, int pixels, int lanes, float* bias, float* y, long channelStride)
+    {
+        var lane = 0;
+        if (Avx.IsSupported)
+        {
+            for (; lane + 8 <= lanes; lane += 8)
+            {
+                var p = 0;
+                for (; p + 8 <= pixels; p += 8)
+                {
+                    Block8x8(sums + p * rowStride + lane, rowStride, bias + lane, y + lane * channelStride + p, channelStride);
+                }
+
+                Scalar(sums + lane, rowStride, p, pixels, 8, bias + lane, y + lane * channelStride, channelStride);
+            }
+        }
+
+        Scalar(sums + lane, rowStride, 0, pixels, lanes - lane, bias + lane, y + lane * channelStride, channelStride);
+    }
+
+    private static void Scalar(float* sums, int rowStride, int firstPixel, int pixels, int lanes, float* bias, float* y, long channelStride)
+    {
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var target = y + lane * channelStride;
+            var laneBias = bias[lane];
+            for (var p = firstPixel; p < pixels; p++)
+            {
+                target[p] = sums[p * rowStride + lane] + laneBias;
+            }
+        }
+    }
+
+    private static void Block8x8(float* sums, int rowStride, float* bias, float* y, long channelStride)
+    {
+        var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(sums, rowStride);
+        Store(c0, bias[0], y);
+        Store(c1, bias[1], y + channelStride);
+        Store(c2, bias[2], y + 2 * channelStride);
+        Store(c3, bias[3], y + 3 * channelStride);
+        Store(c4, bias[4], y + 4 * channelStride);
+        Store(c5, bias[5], y + 5 * channelStride);
+        Store(c6, bias[6], y + 6 * channelStride);
+        Store(c7, bias[7], y + 7 * channelStride);
+    }
+
+    /// <summary>Rows r0..r7 (8 floats each, <paramref name="rowStride"/> apart) to their columns: unpack, shuffle, swap halves.</summary>
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>)
+        Transpose8x8(float* sums, long rowStride)
+    {
+        var r0 = Avx.LoadVector256(sums);
+        var r1 = Avx.LoadVector256(sums + rowStride);
+        var r2 = Avx.LoadVector256(sums + 2 * rowStride);
+        var r3 = Avx.LoadVector256(sums + 3 * rowStride);
+        var r4 = Avx.LoadVector256(sums + 4 * rowStride);
+        var r5 = Avx.LoadVector256(sums + 5 * rowStride);
+        var r6 = Avx.LoadVector256(sums + 6 * rowStride);
+        var r7 = Avx.LoadVector256(sums + 7 * rowStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        return (Avx.Permute2x128(u0, u4, 0x20), Avx.Permute2x128(u1, u5, 0x20), Avx.Permute2x128(u2, u6, 0x20), Avx.Permute2x128(u3, u7, 0x20),
+            Avx.Permute2x128(u0, u4, 0x31), Avx.Permute2x128(u1, u5, 0x31), Avx.Permute2x128(u2, u6, 0x31), Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    private static void Store(Vector256<float> column, float bias, float* target) =>
+        Avx.Store(target, Avx.Add(column, Vector256.Create(bias)));
+}

@@ -1,0 +1,703 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Deconv.Reference;
+
+namespace Deconv.Engine;
+
+/// <summary>
+/// The float32 weight gradient of a geometry prepared once, then run many times:
+/// <c>dw[c, j, k] = sum_{n, i} large[n, g*M/G + j, i*S + k*D - crop_begin] * small[n, c, i]</c>, with
+/// <c>large</c> of <see cref="ConvGeometry.OutputShape"/>, <c>small</c> of <see cref="ConvGeometry.InputShape"/>
+/// and <c>dw</c> <c>[C, M/G, k...]</c>. It is the weight gradient of the transposed convolution and of the
+/// forward convolution alike.
+/// </summary>
+/// <remarks>
+/// <para>Per tap it is a matrix product over the pixels p = (n, i): <c>dw_k[c, j] = sum_p small[c, p] * large_k[p, j]</c>.
+/// Each run copies <c>large</c> channels-last into a zero-padded buffer (<see cref="PaddedLargeSide"/>) and
+/// <c>small</c> into <c>[C][pixels]</c>; a work item (tap, group, block of j, block of c) packs
+/// <see cref="PixelChunk"/> pixels of its shifted <c>large</c> rows at a time into a panel and runs
+/// <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile. When a group has fewer
+/// j than a vector has lanes, the tiles turn round: vectors over c (small copied in lane blocks
+/// <c>[pixel][lane]</c>) and six j per tile. Depthwise (one c and one j per group), vectors run over the
+/// channels and tiles over six taps (<see cref="DepthwiseKernels"/>).</para>
+/// <para>Every dw value is the sum of its chunk sums in ascending order, each chunk summed over ascending
+/// pixels with fused multiply-adds; threads split only taps and channel blocks, never the pixels, so the
+/// result is bit-identical for every thread count. The direct path (tiny problems, non-finite
+/// <c>small</c> data, sizes that cannot be padded) sums all pixels in one chain.</para>
+/// </remarks>
+public sealed unsafe class WeightGradientPlan
+{
+    /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
+    internal const int PixelChunk = 128;
+
+    /// <summary>Most taps per work item with lanes over j (its sums, taps x <see cref="ChannelBlock"/> x two vectors, are borrowed per item).</summary>
+    private const int TapsPerItem = 16;
+
+    /// <summary>Shortest last axis for which depthwise channels-first runs channel by channel.</summary>
+    private const int RowPathMinimum = 8;
+
+    /// <summary>Most j per group with lanes over c (its rows of large live on the stack).</summary>
+    private const int MaxRowsPerGroup = 32;
+
+    /// <summary>With lanes over c, most lane blocks per work item (they share one gather of large's rows).</summary>
+    private const int LaneBlocksPerItem = 8;
+
+    /// <summary>Most values of c per work item (a multiple of the tile's six).</summary>
+    private const int ChannelBlock = 16 * TileKernels.Pixels;
+
+    private readonly Lifted _g;
+    private readonly long _largeLength, _smallLength, _weightLength, _plane;
+    private readonly PaddedLargeSide? _large;
+    private readonly float[]? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
+    private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
+    private readonly bool _channelLanes;
+    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector // lanes over c and tile rows over j (few j per group), rather than the other way round
+    private readonly int[]? _tapOffsets, _windowOffsets;
+    private readonly WorkItem[]? _items;
+    private readonly int _width, _jBlocks, _pixels;
+    private readonly int _smallRowStride; // floats between rows c of small [C][pixels]: pixels rounded up, off multiples of 4 KiB
+    private readonly int _cLanesPerGroup;
+    private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks // with lanes over c: the lanes of a group's blocks of c, zero past C/G
+    private readonly SimdWidth _simd;
+    private readonly ParallelOptions? _parallelOptions;
+    private readonly int _fillParts;
+    private float* _runLarge, _runSmall, _runWeight;
+    private int _running;
+
+    /// <summary>Validates and prepares the buffers.</summary>
+    /// <param name="geometry">The geometry.</param>
+    /// <param name="threads">Threads to use; 0 means one per processor.</param>
+    /// <exception cref="ConvolutionArgumentException">The thread count is invalid.</exception>
+    public WeightGradientPlan(ConvGeometry geometry, int threads = 0)
+        : this(geometry, threads, direct: null, ConvTransposePlan.ParallelLimit, channelLanes: null)
+    {
+    }
+
+    /// <summary>
+    /// Tests' constructor: <paramref name="direct"/> forces a path, <paramref name="parallelLimit"/> the size
+    /// from which work is split, <paramref name="channelLanes"/> the orientation of the (non-depthwise) tiles.
+    /// </summary>
+    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit, bool? channelLanes)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (threads < 0)
+        {
+            throw new ConvolutionArgumentException($"WeightGradientPlan: threads is {threads} but must be at least 0 (0 = one per processor)", nameof(threads));
+        }
+
+        Geometry = geometry;
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        _g = new Lifted(geometry);
+        _largeLength = geometry.OutputLength;
+        _smallLength = geometry.InputLength;
+        _weightLength = geometry.WeightLength;
+        _plane = (long)_g.A0.Input * _g.A1.Input * _g.A2.Input;
+        _simd = SimdSupport.Best;
+        _width = (int)_simd;
+        _jBlocks = (_g.Mg + 2 * _width - 1) / (2 * _width);
+
+        var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
+        if (useDirect || geometry.InputLength == 0)
+        {
+            return;
+        }
+
+        // Chosen by the row length alone, not the vector width: the two depthwise paths sum in different orders.
+        if (_g.Cg == 1 && _g.Mg == 1 && geometry.Layout == DataLayout.ChannelsFirst && _g.A2.Input >= RowPathMinimum)
+        {
+            var rows = new DepthwiseRowPath(_g, [], [], _simd);
+            if (rows.Fits)
+            {
+                _rows = rows;
+                if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _g.C > 1)
+                {
+                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                }
+
+                return;
+            }
+        }
+
+        _large = PaddedLargeSide.TryCreate(_g);
+        if (_large is null)
+        {
+            return;
+        }
+
+        _tapOffsets = _large.TapOffsets();
+        _windowOffsets = _large.WindowOffsets();
+        _pixels = _windowOffsets.Length;
+        _depthwise = _g.Cg == 1 && _g.Mg == 1;
+        // Vectors over j waste most lanes when a group has fewer j than a vector has lanes.
+        _channelLanes = !_depthwise && _g.Mg <= MaxRowsPerGroup && (channelLanes ?? (_g.Mg < _width && _g.Cg > _g.Mg));
+        var cLaneBlocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
+        _cLanesPerGroup = (cLaneBlocks - 1) * 2 * _width + CBlockWidth(cLaneBlocks - 1);
+        // Rows a multiple of 4 KiB apart would all fall in the same cache sets as the tile reads six of them.
+        _smallRowStride = (_pixels + 15) / 16 * 16 + 16;
+        var smallLength = _channelLanes ? (long)_g.G * _cLanesPerGroup * _pixels
+            : _depthwise ? geometry.InputLength
+            : (long)_g.C * _smallRowStride;
+        if (smallLength > Array.MaxLength - PaddedLargeSide.Slack)
+        {
+            _large = null;
+            return;
+        }
+
+        _smallArray = GC.AllocateArray<float>((int)smallLength + PaddedLargeSide.Slack, pinned: true);
+        _smallParts = _channelLanes ? _g.G * cLaneBlocks : _g.C;
+        var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
+        var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
+        // Fewer taps per item when that gives each of several threads a few items (the sums do not change).
+        var itemsPerTapBlock = (long)_g.G * cBlocks * _jBlocks;
+        var tapBlocksWanted = parallel ? (4 * Threads + itemsPerTapBlock - 1) / itemsPerTapBlock : 1;
+        var tapsPerItem = (int)Math.Clamp(_tapOffsets.Length / tapBlocksWanted, 1, TapsPerItem);
+        _items = _depthwise
+            ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
+            : _channelLanes
+            ? [.. from g in Enumerable.Range(0, _g.G)
+                  from cb in Enumerable.Range(0, (cLaneBlocks + LaneBlocksPerItem - 1) / LaneBlocksPerItem).Select(i => i * LaneBlocksPerItem * 2 * _width)
+                  from tap in Enumerable.Range(0, _tapOffsets.Length)
+                  select new WorkItem(tap, g, 0, cb, Math.Min(LaneBlocksPerItem * 2 * _width, _g.Cg - cb))]
+            // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is
+            // in cache; an item covers several taps, so it writes whole runs of dw[c, j, taps].
+            : [.. from g in Enumerable.Range(0, _g.G)
+                     from cb in Enumerable.Range(0, cBlocks)
+                     from firstTap in Enumerable.Range(0, (_tapOffsets.Length + tapsPerItem - 1) / tapsPerItem).Select(i => i * tapsPerItem)
+                     from jb in Enumerable.Range(0, _jBlocks)
+                     select new WorkItem(firstTap, g, jb, cb * ChannelBlock, Math.Min(ChannelBlock, _g.Cg - cb * ChannelBlock),
+                         Math.Min(tapsPerItem, _tapOffsets.Length - firstTap))];
+        if (parallel && _items.Length > 1)
+        {
+            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+            _fillParts = Math.Max(1, Math.Min(_large.Rows, 4 * Threads));
+        }
+    }
+
+    /// <summary>The geometry.</summary>
+    public ConvGeometry Geometry { get; }
+
+    /// <summary>Threads the plan may use.</summary>
+    public int Threads { get; }
+
+    /// <summary>Whether the plan always computes with the scalar direct loop (tiny problems, sizes that cannot be padded).</summary>
+    public bool IsDirect => _large is null && _rows is null;
+
+    /// <summary>Whether the plan computes depthwise channels-first channel by channel (<see cref="DepthwiseRowPath"/>).</summary>
+    internal bool UsesRowPath => _rows is not null;
+
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
+    public bool RunsInParallel => _parallelOptions is not null;
+
+    /// <summary>Floats the plan holds: the two data copies.</summary>
+    public long ExtraFloats => (_large?.Length ?? 0) + (_smallArray?.Length ?? 0);
+
+    /// <summary>dw from large (<see cref="ConvGeometry.OutputShape"/>) and small (<see cref="ConvGeometry.InputShape"/>); dw: <c>[C, M/G, k...]</c>.</summary>
+    /// <exception cref="ConvolutionArgumentException">A length is wrong.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is running this plan.</exception>
+    public void Run(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        if (large.Length != _largeLength)
+        {
+            throw new ConvolutionArgumentException($"large has {large.Length} elements but the geometry {Geometry} needs {_largeLength}", nameof(large));
+        }
+
+        if (small.Length != _smallLength)
+        {
+            throw new ConvolutionArgumentException($"small has {small.Length} elements but the geometry {Geometry} needs {_smallLength}", nameof(small));
+        }
+
+        if (dw.Length != _weightLength)
+        {
+            throw new ConvolutionArgumentException($"dw has {dw.Length} elements but the geometry {Geometry} needs {_weightLength}", nameof(dw));
+        }
+
+        if (_rows is not null && AllFinite(large) && AllFinite(small))
+        {
+            RunRows(large, small, dw);
+            return;
+        }
+
+        // The padding multiplies zeros by small values, which is exact only for finite ones.
+        if (_large is null || !AllFinite(small))
+        {
+            RunDirect(large, small, dw);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("WeightGradientPlan.Run is already running on another thread: a plan owns its scratch buffers, so give each thread its own plan");
+        }
+
+        try
+        {
+            fixed (float* lp = large, sp = small, wp = dw)
+            {
+                if (_parallelOptions is null)
+                {
+                    _large.Fill(lp, 0, _large.Rows);
+                    FillSmall(sp, 0, _smallParts);
+                    for (var i = 0; i < _items!.Length; i++)
+                    {
+                        RunItem(i, wp);
+                    }
+                }
+                else
+                {
+                    _runLarge = lp;
+                    _runSmall = sp;
+                    _runWeight = wp;
+                    try
+                    {
+                        var rows = _large.Rows;
+                        Parallel.For(0, _fillParts + _smallParts, _parallelOptions, part =>
+                        {
+                            if (part >= _fillParts)
+                            {
+                                FillSmall(_runSmall, part - _fillParts, 1);
+                                return;
+                            }
+
+                            var first = (int)((long)rows * part / _fillParts);
+                            _large.Fill(_runLarge, first, (int)((long)rows * (part + 1) / _fillParts) - first);
+                        });
+                        Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runWeight));
+                    }
+                    finally
+                    {
+                        _runLarge = null;
+                        _runSmall = null;
+                        _runWeight = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private void RunRows(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        fixed (float* lp = large, sp = small, wp = dw)
+        {
+            if (_parallelOptions is null)
+            {
+                for (var c = 0; c < _g.C; c++)
+                {
+                    _rows!.WeightGradientChannel(c, lp, sp, wp);
+                }
+
+                return;
+            }
+
+            // Each channel borrows its own buffers and writes its own dw values.
+            var (l, s, w) = ((nint)lp, (nint)sp, (nint)wp);
+            Parallel.For(0, _g.C, _parallelOptions, c => _rows!.WeightGradientChannel(c, (float*)l, (float*)s, (float*)w));
+        }
+    }
+
+    /// <summary>Runs the plan into a new array.</summary>
+    public float[] Run(ReadOnlySpan<float> large, ReadOnlySpan<float> small)
+    {
+        var dw = new float[_weightLength];
+        Run(large, small, dw);
+        return dw;
+    }
+
+    /// <summary>
+    /// Copies parts [first, first + count) of small: channels into <c>[C][pixels]</c> (depthwise:
+    /// <c>[pixels][C]</c>), or with lanes over c, lane blocks.
+    /// </summary>
+    private void FillSmall(float* small, int first, int count)
+    {
+        fixed (float* target = _smallArray)
+        {
+            if (_channelLanes)
+            {
+                FillSmallLaneBlocks(small, target, first, count);
+                return;
+            }
+
+            if (_depthwise)
+            {
+                FillSmallChannelsLast(small, target, first, count);
+                return;
+            }
+
+            for (var c = first; c < first + count; c++)
+            {
+                var row = target + (long)c * _smallRowStride;
+                if (_g.Layout == DataLayout.ChannelsFirst)
+                {
+                    // small: [N, C, I...]: one contiguous plane per n.
+                    var bytes = _plane * sizeof(float);
+                    for (var n = 0; n < _g.N; n++)
+                    {
+                        Buffer.MemoryCopy(small + ((long)n * _g.C + c) * _plane, row + n * _plane, bytes, bytes);
+                    }
+                }
+                else
+                {
+                    // small: [N, I..., C].
+                    for (var p = 0; p < _pixels; p++)
+                    {
+                        row[p] = small[(long)p * _g.C + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lane blocks [first, first + count) (group-major) of small as <c>[G][block of c][pixel][lane]</c>, a
+    /// block two vectors wide (the last maybe one), zero past C/G.
+    /// </summary>
+    private void FillSmallLaneBlocks(float* small, float* target, int first, int count)
+    {
+        var blocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
+        for (var b = first; b < first + count; b++)
+        {
+            var (group, block) = Math.DivRem(b, blocks);
+            var blockWidth = CBlockWidth(block);
+            var firstC = group * _g.Cg + block * 2 * _width;
+            var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
+            var to = target + ((long)group * _cLanesPerGroup + block * 2 * _width) * _pixels;
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // small: [N, I..., C]: each pixel's lanes are contiguous.
+                for (var p = 0; p < _pixels; p++)
+                {
+                    new ReadOnlySpan<float>(small + (long)p * _g.C + firstC, lanes).CopyTo(new Span<float>(to + (long)p * blockWidth, lanes));
+                }
+            }
+            else
+            {
+                // small: [N, C, I...]: one contiguous stream per lane, interleaved.
+                for (var n = 0; n < _g.N; n++)
+                {
+                    var planes = small + ((long)n * _g.C + firstC) * _plane;
+                    var rows = to + n * _plane * blockWidth;
+                    for (var i = 0; i < _plane; i++)
+                    {
+                        for (var lane = 0; lane < lanes; lane++)
+                        {
+                            rows[i * blockWidth + lane] = planes[lane * _plane + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private int CBlockWidth(int block) => _g.Cg - block * 2 * _width > _width ? 2 * _width : _width;
+
+    private void FillSmallChannelsLast(float* small, float* target, int first, int count)
+    {
+        for (var c = first; c < first + count; c++)
+        {
+            if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                // small: [N, I..., C], already the order wanted: one part copies it all.
+                if (c == 0)
+                {
+                    var bytes = _smallLength * sizeof(float);
+                    Buffer.MemoryCopy(small, target, bytes, bytes);
+                }
+            }
+            else
+            {
+                // small: [N, C, I...].
+                for (var n = 0; n < _g.N; n++)
+                {
+                    var plane = small + ((long)n * _g.C + c) * _plane;
+                    var column = target + (long)n * _plane * _g.C + c;
+                    for (var i = 0; i < _plane; i++)
+                    {
+                        column[i * _g.C] = plane[i];
+                    }
+                }
+            }
+        }
+    }
+
+    private int BlockWidth(int block) => _g.Mg - block * 2 * _width > _width ? 2 * _width : _width;
+
+    private void RunItem(int index, float* dw)
+    {
+        switch (_simd)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, dw);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, dw);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, dw);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, dw);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItem<TV, TS>(int index, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        if (_depthwise)
+        {
+            RunDepthwiseItem<TV, TS>(_items![index], dw);
+            return;
+        }
+
+        if (_channelLanes)
+        {
+            RunChannelLanesItem<TV, TS>(_items![index], dw);
+            return;
+        }
+
+        const int tileRows = TileKernels.Pixels;
+        var item = _items![index];
+        var blockWidth = BlockWidth(item.JBlock);
+        var firstJ = item.JBlock * 2 * _width;
+        var lanes = Math.Min(blockWidth, _g.Mg - firstJ);
+        var panel = stackalloc float[PixelChunk * 2 * _width]; // [pixel][lane] of large at this tap
+        var tile = stackalloc float[tileRows * 2 * _width];
+        var rows = stackalloc float*[tileRows];
+        var zeroOffset = 0;
+        var tapSums = item.CCount * blockWidth;
+        var sumsArray = ArrayPool<float>.Shared.Rent(item.TapCount * tapSums); // [tap][c][lane]
+        var firstC = item.Group * _g.Cg + item.FirstC;
+        fixed (float* small = _smallArray, allSums = sumsArray)
+        fixed (int* windows = _windowOffsets)
+        for (var t = 0; t < item.TapCount; t++)
+        {
+            var sums = allSums + t * tapSums;
+            new Span<float>(sums, tapSums).Clear();
+            var source = _large!.Data + _tapOffsets![item.Tap + t] + (long)item.Group * _g.Mg + firstJ;
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var p = 0; p < count; p++)
+                {
+                    var to = panel + p * blockWidth;
+                    new ReadOnlySpan<float>(source + windows[firstPixel + p], lanes).CopyTo(new Span<float>(to, lanes));
+                    new Span<float>(to + lanes, blockWidth - lanes).Clear();
+                }
+
+                for (var c = 0; c < item.CCount; c += tileRows)
+                {
+                    var valid = Math.Min(tileRows, item.CCount - c);
+                    for (var r = 0; r < tileRows; r++)
+                    {
+                        // A partial tile repeats its last row; the copies are not kept.
+                        rows[r] = small + (long)(firstC + c + Math.Min(r, valid - 1)) * _smallRowStride + firstPixel;
+                    }
+
+                    if (blockWidth == 2 * _width)
+                    {
+                        TileKernels.TwoVectors<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                    }
+                    else
+                    {
+                        TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                    }
+
+                    var target = new Span<float>(sums + c * blockWidth, valid * blockWidth);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                }
+            }
+        }
+
+        // dw[c, j, tap]: [C, M/G, taps]; the item's taps of one (c, j) are neighbours.
+        var taps = _tapOffsets!.Length;
+        for (var c = 0; c < item.CCount; c++)
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var target = dw + ((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap;
+            var sum = sumsArray.AsSpan(c * blockWidth + lane);
+            for (var t = 0; t < item.TapCount; t++)
+            {
+                target[t] = sum[t * tapSums];
+            }
+        }
+
+        ArrayPool<float>.Shared.Return(sumsArray);
+    }
+
+    /// <summary>
+    /// An item with lanes over c (<c>item.FirstC</c>, up to <see cref="LaneBlocksPerItem"/> blocks of two
+    /// vectors) and tile rows over every j of the group, at one tap. A block's panel is small's lane
+    /// block <c>[pixel][lane]</c> (arranged so by the run's copy); per chunk of pixels the shifted large is
+    /// gathered transposed, <c>[j][pixel]</c>, once for all blocks. Each value is the same chunk sums,
+    /// in the same order, as with lanes over j.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunChannelLanesItem<TV, TS>(WorkItem item, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tileRows = TileKernels.Pixels;
+        var mg = _g.Mg; // at most MaxRowsPerGroup
+        var firstBlock = item.FirstC / (2 * _width);
+        var blocks = (item.CCount + 2 * _width - 1) / (2 * _width);
+        var largeRows = stackalloc float[PixelChunk * mg]; // [j][pixel] of large at this tap
+        var sums = stackalloc float[LaneBlocksPerItem * mg * 2 * _width]; // [block][j][lane], a block's rows blockWidth apart
+        var tile = stackalloc float[tileRows * 2 * _width];
+        var rows = stackalloc float*[tileRows];
+        var zeroOffset = 0;
+        new Span<float>(sums, blocks * mg * 2 * _width).Clear();
+        var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * mg;
+        fixed (float* small = _smallArray)
+        fixed (int* windows = _windowOffsets)
+        {
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var p = 0; p < count; p++)
+                {
+                    var from = source + windows[firstPixel + p];
+                    for (var j = 0; j < mg; j++)
+                    {
+                        largeRows[j * PixelChunk + p] = from[j];
+                    }
+                }
+
+                for (var b = 0; b < blocks; b++)
+                {
+                    var block = firstBlock + b;
+                    var blockWidth = CBlockWidth(block);
+                    var panel = small + ((long)item.Group * _cLanesPerGroup + block * 2 * _width) * _pixels + (long)firstPixel * blockWidth;
+                    for (var j = 0; j < mg; j += tileRows)
+                    {
+                        var valid = Math.Min(tileRows, mg - j);
+                        for (var r = 0; r < tileRows; r++)
+                        {
+                            // A partial tile repeats its last row; the copies are not kept.
+                            rows[r] = largeRows + (j + Math.Min(r, valid - 1)) * PixelChunk;
+                        }
+
+                        if (blockWidth == 2 * _width)
+                        {
+                            TileKernels.TwoVectors<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                        }
+                        else
+                        {
+                            TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
+                        }
+
+                        var target = new Span<float>(sums + b * mg * 2 * _width + j * blockWidth, valid * blockWidth);
+                        TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                    }
+                }
+            }
+        }
+
+        // dw[c, j, tap]: [C, M/G, taps].
+        var taps = _tapOffsets.Length;
+        for (var b = 0; b < blocks; b++)
+        {
+            var block = firstBlock + b;
+            var blockWidth = CBlockWidth(block);
+            var firstC = item.Group * _g.Cg + block * 2 * _width;
+            var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
+            for (var j = 0; j < mg; j++)
+            for (var lane = 0; lane < lanes; lane++)
+            {
+                dw[((long)(firstC + lane) * mg + j) * taps + item.Tap] = sums[b * mg * 2 * _width + j * blockWidth + lane];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depthwise item: dw[c, 0, tap] for one vector of channels c (<c>item.FirstC</c>, <c>item.CCount</c>) and
+    /// every tap, summed like the general path: per chunk of pixels from zero, chunk sums added in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunDepthwiseItem<TV, TS>(WorkItem item, float* dw)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        const int tileTaps = DepthwiseKernels.Tile;
+        var taps = _tapOffsets!.Length;
+        var sums = new float[taps * _width]; // [tap][lane]
+        var tile = stackalloc float[tileTaps * _width];
+        var o = stackalloc int[tileTaps];
+        fixed (float* small = _smallArray, sum = sums)
+        fixed (int* windows = _windowOffsets)
+        {
+            var large = _large!.Data + item.FirstC;
+            for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            {
+                var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                for (var t = 0; t < taps; t += tileTaps)
+                {
+                    var valid = Math.Min(tileTaps, taps - t);
+                    for (var r = 0; r < tileTaps; r++)
+                    {
+                        // A partial tile repeats its last tap; the copies are not kept.
+                        o[r] = _tapOffsets[t + Math.Min(r, valid - 1)];
+                    }
+
+                    DepthwiseKernels.Taps<TV, TS>(large, windows + firstPixel, count, small + (long)firstPixel * _g.C + item.FirstC, _g.C,
+                        o[0], o[1], o[2], o[3], o[4], o[5], tile);
+                    var target = new Span<float>(sum + t * _width, valid * _width);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                }
+            }
+
+            // dw[c, 0, tap]: [C, 1, taps].
+            for (var lane = 0; lane < item.CCount; lane++)
+            for (var t = 0; t < taps; t++)
+            {
+                dw[(long)(item.FirstC + lane) * taps + t] = sum[t * _width + lane];
+            }
+        }
+    }
+
+    /// <summary>One fused multiply-add chain per value over (n, i) ascending, skipping positions outside large.</summary>
+    private void RunDirect(ReadOnlySpan<float> large, ReadOnlySpan<float> small, Span<float> dw)
+    {
+        var g = _g;
+        for (var c = 0; c < g.C; c++)
+        for (var j = 0; j < g.Mg; j++)
+        for (var k0 = 0; k0 < g.A0.Kernel; k0++)
+        for (var k1 = 0; k1 < g.A1.Kernel; k1++)
+        for (var k2 = 0; k2 < g.A2.Kernel; k2++)
+        {
+            var sum = 0f;
+            var m = c / g.Cg * g.Mg + j;
+            for (var n = 0; n < g.N; n++)
+            for (var i0 = 0; i0 < g.A0.Input; i0++)
+            for (var i1 = 0; i1 < g.A1.Input; i1++)
+            for (var i2 = 0; i2 < g.A2.Input; i2++)
+            {
+                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
+                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
+                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
+                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                {
+                    sum = MathF.FusedMultiplyAdd(large[(int)g.OutputIndex(n, m, p0, p1, p2)], small[(int)g.InputIndex(n, c, i0, i1, i2)], sum);
+                }
+            }
+
+            dw[(int)g.WeightIndex(c, j, k0, k1, k2)] = sum;
+        }
+    }
+
+    /// <summary>Whether no value is infinite or NaN (the largest magnitude is NaN or infinite otherwise); vectorised.</summary>
+    private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
+
+    /// <summary>
+    /// Work: a group, a block of c (up to <see cref="ChannelBlock"/>, or with lanes over c up to
+    /// <see cref="LaneBlocksPerItem"/> lane blocks, or depthwise one vector) and, with lanes over j, a block of j
+    /// and taps <c>Tap .. Tap + TapCount - 1</c> (otherwise the one tap <c>Tap</c>).
+    /// </summary>
+    private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount, int TapCount = 1);
+}

@@ -1,0 +1,259 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class ConvForwardPlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    private static ConvForwardPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit) =>
+        new(c.Geometry, c.W, c.Bias, threads, direct, parallelLimit);
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    {
+        var random = new Random(seed);
+        var fast = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: false);
+            fast += plan.IsDirect ? 0 : 1;
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large), c.ForwardReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+
+        // Only empty outputs (batch 0) stay direct.
+        Assert.True(fast > count * 9 / 10, $"only {fast} of {count} plans took the fast path");
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_the_fast_path()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var direct = Plan(c, 1, direct: true).Run(c.Large);
+            var error = EngineCases.MaxRelativeError(direct, c.ForwardReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Both sum each output over (tap, channel) in the same order with fused multiply-adds.
+            Assert.Equal(direct, Plan(c, 1, direct: false).Run(c.Large));
+        }
+    }
+
+    [Fact]
+    public void Blocks_of_taps_give_the_bits_of_whole_chains()
+    {
+        var random = new Random(20);
+        var blocked = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var whole = Plan(c, 1, direct: false).Run(c.Large);
+            var plan = Plan(c, 1, direct: false);
+            plan.TapBlock = random.Next(1, 4);
+            blocked += plan.TapBlock < c.Geometry.Axes.Aggregate(1, (p, a) => p * a.Kernel) ? 1 : 0;
+            Assert.Equal(whole, plan.Run(c.Large));
+        }
+
+        Assert.True(blocked > 200, $"only {blocked} plans cut their taps into blocks");
+    }
+
+    [Fact]
+    public void Large_weight_panels_run_in_blocks_of_taps()
+    {
+        // 64 x 64 taps of 21 channels: an 11 MB panel.
+        var geometry = new ConvGeometry(1, 21, 21, 1, [new AxisGeometry(3, 64, 32, 1, 16, 64), new AxisGeometry(3, 64, 32, 1, 16, 64)]);
+        var c = BackwardCases.WithData(new Random(21), geometry, bias: true);
+        var plan = new ConvForwardPlan(geometry, c.W, c.Bias, threads: 1);
+        Assert.False(plan.IsDirect);
+        Assert.True(plan.TapBlock < 64 * 64, $"tap block {plan.TapBlock}");
+        var y = plan.Run(c.Large);
+        plan.TapBlock = 64 * 64;
+        Assert.Equal(plan.Run(c.Large), y);
+        // Sums of 86016 products: compared with the reference relative to the output's scale.
+        var expected = c.ForwardReference();
+        var scale = expected.Max(Math.Abs);
+        var error = y.Zip(expected, (a, b) => Math.Abs(a - b)).Max() / scale;
+        Assert.True(error <= Tolerance, $"error {error}");
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    {
+        var random = new Random(4);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = BackwardCases.Random(random, maxMultiplyAdds: 200_000);
+            var one = Plan(c, 1, direct: false, parallelLimit: 0).Run(c.Large);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.Large));
+            }
+        }
+
+        // A plan of one tile and one channel block has nothing to split.
+        Assert.True(parallelRuns > 200, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(2, 37, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(11, 3, 3, 1, 0, 33)], layout);
+            var c = BackwardCases.WithData(new Random(5), geometry, bias: true);
+            var plan = new ConvForwardPlan(geometry, c.W, c.Bias, threads: 3);
+            Assert.True(plan.RunsInParallel);
+            Assert.False(plan.IsDirect);
+            var y = plan.Run(c.Large);
+            Assert.Equal(new ConvForwardPlan(geometry, c.W, c.Bias, threads: 1).Run(c.Large), y);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Depthwise_channels_first_runs_plane_by_plane_bit_for_bit_like_channels_last(int stride)
+    {
+        var random = new Random(12 + stride);
+        foreach (var axes in new[]
+        {
+            new[] { new AxisGeometry(37, 4, stride, 1, 1, 37 * stride) },
+            [new AxisGeometry(5, 3, stride, 2, 1, 5 * stride + 2), new AxisGeometry(70, 4, stride, 1, 2, 70 * stride - 1)],
+            [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(4, 3, stride, 1, 1, 4 * stride), new AxisGeometry(20, 3, stride, 3, 3, 20 * stride + 3)],
+        })
+        {
+            var first = new ConvGeometry(2, 19, 19, 19, axes, DataLayout.ChannelsFirst);
+            var c = BackwardCases.WithData(random, first, bias: true);
+            var plan = new ConvForwardPlan(first, c.W, c.Bias, threads: 2, direct: null, parallelLimit: 0);
+            Assert.True(plan.UsesRowPath);
+            var y = plan.Run(c.Large);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance, first.ToString());
+            Assert.Equal(Plan(c, 1, direct: true).Run(c.Large), y);
+
+            // The same data channels-last, through the channel-vector path.
+            var last = first.WithLayout(DataLayout.ChannelsLast);
+            var lastPlan = new ConvForwardPlan(last, c.W, c.Bias, threads: 1);
+            Assert.False(lastPlan.UsesRowPath);
+            Assert.Equal(ToChannelsFirst(lastPlan.Run(ToChannelsLast(c.Large, 19)), 19), y);
+        }
+    }
+
+    private static float[] ToChannelsLast(float[] data, int channels)
+    {
+        var n = 2;
+        var plane = data.Length / n / channels;
+        var result = new float[data.Length];
+        for (var b = 0; b < n; b++)
+        for (var c = 0; c < channels; c++)
+        for (var p = 0; p < plane; p++)
+        {
+            result[(b * plane + p) * channels + c] = data[(b * channels + c) * plane + p];
+        }
+
+        return result;
+    }
+
+    private static float[] ToChannelsFirst(float[] data, int channels)
+    {
+        var n = 2;
+        var plane = data.Length / n / channels;
+        var result = new float[data.Length];
+        for (var b = 0; b < n; b++)
+        for (var c = 0; c < channels; c++)
+        for (var p = 0; p < plane; p++)
+        {
+            result[(b * channels + c) * plane + p] = data[(b * plane + p) * channels + c];
+        }
+
+        return result;
+    }
+
+    [Fact]
+    public void Non_finite_weights_take_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = BackwardCases.WithData(new Random(9), geometry, bias: false);
+        c.W[5] = float.PositiveInfinity;
+        var plan = new ConvForwardPlan(geometry, c.W);
+        Assert.True(plan.IsDirect);
+        var y = plan.Run(c.Large);
+        var expected = c.ForwardReference();
+        // Padding would multiply zeros by infinity; the direct path never reads outside x, like the reference.
+        Assert.Equal(expected.Select(double.IsNaN), y.Select(float.IsNaN));
+        Assert.Contains(y, v => float.IsInfinity(v));
+        Assert.Contains(y, float.IsFinite);
+    }
+
+    [Fact]
+    public void Non_finite_data_stays_where_the_reference_puts_it()
+    {
+        var geometry = new ConvGeometry(1, 16, 12, 1, [new AxisGeometry(40, 3, 2, 1, 1, 80)], DataLayout.ChannelsLast);
+        var c = BackwardCases.WithData(new Random(10), geometry, bias: true);
+        c.Large[17] = float.NaN;
+        var plan = new ConvForwardPlan(geometry, c.W, c.Bias);
+        Assert.False(plan.IsDirect);
+        var y = plan.Run(c.Large);
+        Assert.Equal(c.ForwardReference().Select(double.IsNaN), y.Select(float.IsNaN));
+        Assert.Contains(y, float.IsFinite);
+    }
+
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
+    {
+        var data = ConvTransposePlanTests.EdgeGeometries();
+        data.Add("depthwise, crop past the full result", 1, 20, 20, 20, [new AxisGeometry(9, 2, 2, 1, 40, 30)]);
+        data.Add("depthwise, long rows, output past the full result", 2, 17, 17, 17, [new AxisGeometry(2, 3, 1, 1, 1, 4), new AxisGeometry(40, 3, 3, 2, 0, 140)]);
+        data.Add("few j per group, many c", 2, 70, 3, 1, [new AxisGeometry(30, 4, 2, 1, 1, 60)]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EdgeGeometries))]
+    public void Edge_geometries_agree_with_the_reference(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(n, c, m, groups, axes, layout);
+            var data = BackwardCases.WithData(new Random(15), geometry, bias: true);
+            var error = EngineCases.MaxRelativeError(new ConvForwardPlan(geometry, data.W, data.Bias, 2, direct: false, parallelLimit: 0).Run(data.Large), data.ForwardReference());
+            Assert.True(error <= Tolerance, $"{name} {layout}: error {error}");
+        }
+    }
+
+    [Fact]
+    public void Wrong_lengths_and_thread_counts_are_argument_errors()
+    {
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        Assert.Equal("w", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[11])).ParamName);
+        Assert.Equal("bias", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[12], new float[3])).ParamName);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new ConvForwardPlan(geometry, new float[12], threads: -1)).ParamName);
+        var plan = new ConvForwardPlan(geometry, new float[12]);
+        Assert.Equal("x", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[17])).ParamName);
+        Assert.Equal("y", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[5])).ParamName);
+    }
+
+    [Fact]
+    public void Float_forward_runs_on_the_plan_and_double_on_the_reference()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 100; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var y = ConvOps.Forward<float>(c.Geometry, c.Large, c.W, c.Bias);
+            Assert.Equal(new ConvForwardPlan(c.Geometry, c.W, c.Bias).Run(c.Large), y);
+            Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance, c.ToString());
+        }
+
+        var d = BackwardCases.Random(random);
+        Assert.Equal(d.ForwardReference(), ConvOps.Forward<double>(d.Geometry, [.. d.Large.Select(v => (double)v)], [.. d.W.Select(v => (double)v)], [.. d.Bias.Select(v => (double)v)]));
+    }
+}

@@ -1,0 +1,194 @@
+using Deconv.Engine;
+
+namespace Deconv.Tests.Engine;
+
+public class WeightGradientPlanTests
+{
+    private const double Tolerance = 1e-5;
+
+    private static WeightGradientPlan Plan(BackwardCase c, int threads, bool? direct, long parallelLimit = ConvTransposePlan.ParallelLimit, bool? channelLanes = null) =>
+        new(c.Geometry, threads, direct, parallelLimit, channelLanes);
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(2, 1500)]
+    public void Fast_path_agrees_with_the_reference_on_random_configurations(int seed, int count)
+    {
+        var random = new Random(seed + 100);
+        var fast = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: false);
+            fast += plan.IsDirect ? 0 : 1;
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large, c.Small), c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+
+        Assert.True(fast > count * 9 / 10, $"only {fast} of {count} plans took the fast path");
+    }
+
+    [Fact]
+    public void Both_tile_orientations_agree_with_the_reference_and_bit_for_bit_with_each_other()
+    {
+        var random = new Random(108);
+        for (var i = 0; i < 800; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var channelLanes = Plan(c, 1, direct: false, channelLanes: true).Run(c.Large, c.Small);
+            var error = EngineCases.MaxRelativeError(channelLanes, c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Each value is the same chunk sums in the same order either way.
+            Assert.Equal(Plan(c, 1, direct: false, channelLanes: false).Run(c.Large, c.Small), channelLanes);
+        }
+    }
+
+    [Fact]
+    public void Direct_path_agrees_with_the_reference()
+    {
+        var random = new Random(103);
+        for (var i = 0; i < 500; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = Plan(c, 1, direct: true);
+            Assert.True(plan.IsDirect);
+            var error = EngineCases.MaxRelativeError(plan.Run(c.Large, c.Small), c.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+        }
+    }
+
+    [Fact]
+    public void Results_are_bit_identical_for_1_2_and_4_threads()
+    {
+        var random = new Random(104);
+        var parallelRuns = 0;
+        for (var i = 0; i < 150; i++)
+        {
+            var c = BackwardCases.Random(random, maxMultiplyAdds: 200_000);
+            var channelLanes = random.Next(2) == 0;
+            var one = Plan(c, 1, direct: false, parallelLimit: 0, channelLanes).Run(c.Large, c.Small);
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0, channelLanes);
+                parallelRuns += plan.RunsInParallel ? 1 : 0;
+                Assert.Equal(one, plan.Run(c.Large, c.Small));
+            }
+        }
+
+        Assert.True(parallelRuns > 200, $"only {parallelRuns} of 300 multi-thread plans split their work");
+    }
+
+    [Fact]
+    public void Long_reductions_span_several_chunks_and_match_one_thread_and_the_reference()
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            // 2*9*33 = 594 pixels: four full chunks of 128 and a partial one; 101 channels: a partial channel block of 96.
+            var geometry = new ConvGeometry(2, 101, 40, 1, [new AxisGeometry(9, 4, 2, 1, 1, 18), new AxisGeometry(33, 3, 1, 2, 2, 33)], layout);
+            var c = BackwardCases.WithData(new Random(105), geometry, bias: false);
+            var plan = new WeightGradientPlan(geometry, threads: 3);
+            Assert.True(plan.RunsInParallel);
+            Assert.False(plan.IsDirect);
+            var dw = plan.Run(c.Large, c.Small);
+            Assert.Equal(new WeightGradientPlan(geometry, threads: 1).Run(c.Large, c.Small), dw);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Depthwise_channels_first_runs_channel_by_channel_and_is_bit_identical_for_1_2_and_4_threads(int stride)
+    {
+        var random = new Random(110 + stride);
+        foreach (var axes in new[]
+        {
+            new[] { new AxisGeometry(37, 4, stride, 1, 1, 37 * stride) },
+            [new AxisGeometry(5, 3, stride, 2, 1, 5 * stride + 2), new AxisGeometry(70, 4, stride, 1, 2, 70 * stride - 1)],
+            [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(4, 3, stride, 1, 1, 4 * stride), new AxisGeometry(20, 3, stride, 3, 3, 20 * stride + 3)],
+        })
+        {
+            var geometry = new ConvGeometry(3, 19, 19, 19, axes, DataLayout.ChannelsFirst);
+            var c = BackwardCases.WithData(random, geometry, bias: false);
+            var one = new WeightGradientPlan(geometry, 1, direct: null, parallelLimit: 0, channelLanes: null);
+            Assert.True(one.UsesRowPath);
+            var dw = one.Run(c.Large, c.Small);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance, geometry.ToString());
+            foreach (var threads in new[] { 2, 4 })
+            {
+                var plan = new WeightGradientPlan(geometry, threads, direct: null, parallelLimit: 0, channelLanes: null);
+                Assert.True(plan.RunsInParallel);
+                Assert.Equal(dw, plan.Run(c.Large, c.Small));
+            }
+
+            // Non-finite large data would meet the zeros past each row's end: the exact direct path instead.
+            c.Large[1] = float.PositiveInfinity;
+            Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), one.Run(c.Large, c.Small).Select(float.IsNaN));
+        }
+    }
+
+    [Fact]
+    public void Non_finite_small_data_takes_the_exact_direct_path()
+    {
+        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
+        var c = BackwardCases.WithData(new Random(106), geometry, bias: false);
+        c.Small[0] = float.PositiveInfinity;
+        var plan = new WeightGradientPlan(geometry);
+        Assert.False(plan.IsDirect);
+        var dw = plan.Run(c.Large, c.Small);
+        // Pixel 0's window starts in the padding: a padded path would make 0 * infinity = NaN there.
+        Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), dw.Select(float.IsNaN));
+        Assert.Contains(dw, v => float.IsInfinity(v));
+        Assert.Contains(dw, float.IsFinite);
+    }
+
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
+    {
+        var data = ConvTransposePlanTests.EdgeGeometries();
+        data.Add("depthwise, crop past the full result", 1, 20, 20, 20, [new AxisGeometry(9, 2, 2, 1, 40, 30)]);
+        data.Add("depthwise, long rows, output past the full result", 2, 17, 17, 17, [new AxisGeometry(2, 3, 1, 1, 1, 4), new AxisGeometry(40, 3, 3, 2, 0, 140)]);
+        data.Add("few j per group, many c", 2, 70, 3, 1, [new AxisGeometry(30, 4, 2, 1, 1, 60)]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EdgeGeometries))]
+    public void Edge_geometries_agree_with_the_reference(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
+    {
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            var geometry = new ConvGeometry(n, c, m, groups, axes, layout);
+            var data = BackwardCases.WithData(new Random(15), geometry, bias: true);
+            var error = EngineCases.MaxRelativeError(new WeightGradientPlan(geometry, 2, direct: false, parallelLimit: 0, channelLanes: null).Run(data.Large, data.Small), data.WeightGradientReference());
+            Assert.True(error <= Tolerance, $"{name} {layout}: error {error}");
+        }
+    }
+
+    [Fact]
+    public void Wrong_lengths_and_thread_counts_are_argument_errors()
+    {
+        var geometry = new ConvGeometry(1, 2, 3, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6)]);
+        Assert.Equal("threads", Assert.Throws<ConvolutionArgumentException>(() => new WeightGradientPlan(geometry, threads: -1)).ParamName);
+        var plan = new WeightGradientPlan(geometry);
+        Assert.Equal("large", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[17], new float[6])).ParamName);
+        Assert.Equal("small", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[7])).ParamName);
+        Assert.Equal("dw", Assert.Throws<ConvolutionArgumentException>(() => plan.Run(new float[18], new float[6], new float[11])).ParamName);
+    }
+
+    [Fact]
+    public void Float_weight_gradient_runs_on_the_plan_and_double_on_the_reference()
+    {
+        var random = new Random(107);
+        for (var i = 0; i < 100; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var dw = ConvOps.WeightGradient<float>(c.Geometry, c.Large, c.Small);
+            Assert.Equal(new WeightGradientPlan(c.Geometry).Run(c.Large, c.Small), dw);
+            Assert.True(EngineCases.MaxRelativeError(dw, c.WeightGradientReference()) <= Tolerance, c.ToString());
+        }
+
+        var d = BackwardCases.Random(random);
+        Assert.Equal(d.WeightGradientReference(), ConvOps.WeightGradient<double>(d.Geometry, [.. d.Large.Select(v => (double)v)], [.. d.Small.Select(v => (double)v)]));
+    }
+}
