@@ -405,11 +405,11 @@ public sealed unsafe class ConvForwardPlan
                         var tile = sums + first * blockWidth;
                         if (blockWidth == 2 * _width)
                         {
-                            ContinuingTileKernels.TwoVectors<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                            TileKernels.TwoVectors<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing: true);
                         }
                         else
                         {
-                            ContinuingTileKernels.OneVector<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                            TileKernels.OneVector<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _g.Mg, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing: true);
                         }
                     }
                 }

@@ -11,7 +11,9 @@ namespace Deconv.Engine;
 /// <remarks>
 /// <c>x0..x5</c> point at each pixel's input (channels-last, zero-padded) at shift 0 and at the group's
 /// first channel; tap <c>t</c> reads <c>x_p + tapOffsets[t] + c</c>. The weight panel is
-/// <c>[tap][channel][2 or 1 vectors]</c>. The tile is written to <c>tile[pixel][lane]</c>.
+/// <c>[tap][channel][2 or 1 vectors]</c>. The tile is written to <c>tile[pixel][lane]</c>. With
+/// <c>continuing</c> the sums start from the tile's contents instead of zero, so a large weight panel can be
+/// run in cache-sized blocks of taps: blocks over consecutive taps give the bits of one call over all taps.
 /// </remarks>
 internal static unsafe class TileKernels
 {
@@ -20,13 +22,21 @@ internal static unsafe class TileKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TwoVectors<TV, TS>(float* w, int* tapOffsets, int taps, int channels,
-        float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* tile)
+        float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* tile, bool continuing = false)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
         var width = TS.Width;
+        var row = 2 * width;
         TV a00 = TS.Zero, a01 = TS.Zero, a10 = TS.Zero, a11 = TS.Zero, a20 = TS.Zero, a21 = TS.Zero;
         TV a30 = TS.Zero, a31 = TS.Zero, a40 = TS.Zero, a41 = TS.Zero, a50 = TS.Zero, a51 = TS.Zero;
+        if (continuing)
+        {
+            (a00, a01, a10, a11) = (TS.Load(tile), TS.Load(tile + width), TS.Load(tile + row), TS.Load(tile + row + width));
+            (a20, a21, a30, a31) = (TS.Load(tile + 2 * row), TS.Load(tile + 2 * row + width), TS.Load(tile + 3 * row), TS.Load(tile + 3 * row + width));
+            (a40, a41, a50, a51) = (TS.Load(tile + 4 * row), TS.Load(tile + 4 * row + width), TS.Load(tile + 5 * row), TS.Load(tile + 5 * row + width));
+        }
+
         for (var t = 0; t < taps; t++)
         {
             var offset = tapOffsets[t];
@@ -57,7 +67,6 @@ internal static unsafe class TileKernels
             }
         }
 
-        var row = 2 * width;
         TS.Store(tile, a00);
         TS.Store(tile + width, a01);
         TS.Store(tile + row, a10);
@@ -74,12 +83,18 @@ internal static unsafe class TileKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OneVector<TV, TS>(float* w, int* tapOffsets, int taps, int channels,
-        float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* tile)
+        float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* tile, bool continuing = false)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
         var width = TS.Width;
         TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero;
+        if (continuing)
+        {
+            (a0, a1, a2) = (TS.Load(tile), TS.Load(tile + width), TS.Load(tile + 2 * width));
+            (a3, a4, a5) = (TS.Load(tile + 3 * width), TS.Load(tile + 4 * width), TS.Load(tile + 5 * width));
+        }
+
         for (var t = 0; t < taps; t++)
         {
             var offset = tapOffsets[t];
