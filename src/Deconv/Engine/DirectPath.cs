@@ -16,7 +16,12 @@ internal sealed class DirectPath
     private readonly float[] _bias;
     private readonly FusedActivation _activation;
     private readonly float _slope;
-    private readonly AxisGather _a0, _a1, _a2;
+    private readonly long _xc, _ym, _y0, _y1, _y2, _wc, _wj; // element strides of x's channel, y's channel and axes, w's c and j
+
+    // The products reaching spatial output position o (row-major over o0, o1, o2) are entries [_start[o], _start[o+1])
+    // of _xOffset (input position, as an element offset in x) and _wOffset (tap, as an offset in w), taps ascending.
+    private readonly int[] _start;
+    private readonly long[] _xOffset, _wOffset;
 
     public DirectPath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope)
     {
@@ -25,49 +30,76 @@ internal sealed class DirectPath
         _bias = bias;
         _activation = activation;
         _slope = slope;
-        (_a0, _a1, _a2) = (AxisGather.Of(g.A0), AxisGather.Of(g.A1), AxisGather.Of(g.A2));
+        // Element strides of x [n, c, i0, i1, i2], y [n, m, o0, o1, o2] and w [c, j, k0, k1, k2].
+        var channelsFirst = g.Layout == DataLayout.ChannelsFirst;
+        long inPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input, outPlane = (long)g.A0.Output * g.A1.Output * g.A2.Output;
+        var (xc, x2) = channelsFirst ? (inPlane, 1L) : (1L, g.C);
+        var (ym, y2) = channelsFirst ? (outPlane, 1L) : (1L, g.M);
+        long x1 = x2 * g.A2.Input, x0 = x1 * g.A1.Input;
+        long wk1 = g.A2.Kernel, wk0 = wk1 * g.A1.Kernel;
+        (_xc, _ym, _y2, _y1, _y0) = (xc, ym, y2, y2 * g.A2.Output, y2 * g.A2.Output * g.A1.Output);
+        _wj = wk0 * g.A0.Kernel;
+        _wc = _wj * g.Mg;
+
+        var (a0, a1, a2) = (AxisGather.Of(g.A0), AxisGather.Of(g.A1), AxisGather.Of(g.A2));
+        _start = new int[outPlane + 1];
+        var xOffset = new List<long>();
+        var wOffset = new List<long>();
+        var o = 0;
+        for (var o0 = 0; o0 < g.A0.Output; o0++)
+        for (var o1 = 0; o1 < g.A1.Output; o1++)
+        for (var o2 = 0; o2 < g.A2.Output; o2++)
+        {
+            _start[o++] = xOffset.Count;
+            for (var e0 = a0.Start[o0]; e0 < a0.Start[o0 + 1]; e0++)
+            for (var e1 = a1.Start[o1]; e1 < a1.Start[o1 + 1]; e1++)
+            for (var e2 = a2.Start[o2]; e2 < a2.Start[o2 + 1]; e2++)
+            {
+                xOffset.Add(a0.Input[e0] * x0 + a1.Input[e1] * x1 + a2.Input[e2] * x2);
+                wOffset.Add(a0.Tap[e0] * wk0 + a1.Tap[e1] * wk1 + a2.Tap[e2]);
+            }
+        }
+
+        _start[o] = xOffset.Count;
+        (_xOffset, _wOffset) = ([.. xOffset], [.. wOffset]);
     }
 
-    public long ExtraFloats => _weight.Length;
+    public long ExtraFloats => _weight.Length + 4L * _xOffset.Length + _start.Length;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
-        var g = _g;
+        ref readonly var g = ref _g; // no copy of the struct
         var w = _weight.AsSpan();
-        var channelsFirst = g.Layout == DataLayout.ChannelsFirst;
-        // Element strides of x [n, c, i0, i1, i2], y [n, m, o0, o1, o2] and w [c, j, k0, k1, k2].
-        long inPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input, outPlane = (long)g.A0.Output * g.A1.Output * g.A2.Output;
-        var (xc, x2) = channelsFirst ? (inPlane, 1L) : (1L, g.C);
-        var (ym, y2) = channelsFirst ? (outPlane, 1L) : (1L, g.M);
-        long x1 = x2 * g.A2.Input, x0 = x1 * g.A1.Input, y1 = y2 * g.A2.Output, y0 = y1 * g.A1.Output;
-        long wk1 = g.A2.Kernel, wk0 = wk1 * g.A1.Kernel, wj = wk0 * g.A0.Kernel, wc = wj * g.Mg;
+        var start = _start.AsSpan();
+        var xOffset = _xOffset.AsSpan();
+        var wOffset = _wOffset.AsSpan();
+        long inPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input, outPlane = start.Length - 1;
         for (var n = 0; n < g.N; n++)
         for (var m = 0; m < g.M; m++)
         {
             var firstChannel = m / g.Mg * g.Cg;
-            var xBase = n * inPlane * g.C + firstChannel * xc;
-            var wBase = firstChannel * wc + m % g.Mg * wj;
-            var yBase = n * outPlane * g.M + m * ym;
+            var xBase = n * inPlane * g.C + firstChannel * _xc;
+            var wBase = firstChannel * _wc + m % g.Mg * _wj;
+            var yBase = n * outPlane * g.M + m * _ym;
             var bias = _bias[m];
+            var o = 0;
             for (var o0 = 0; o0 < g.A0.Output; o0++)
             for (var o1 = 0; o1 < g.A1.Output; o1++)
-            for (var o2 = 0; o2 < g.A2.Output; o2++)
+            for (var o2 = 0; o2 < g.A2.Output; o2++, o++)
             {
                 var sum = 0f;
-                for (var e0 = _a0.Start[o0]; e0 < _a0.Start[o0 + 1]; e0++)
-                for (var e1 = _a1.Start[o1]; e1 < _a1.Start[o1 + 1]; e1++)
-                for (var e2 = _a2.Start[o2]; e2 < _a2.Start[o2 + 1]; e2++)
+                for (var e = start[o]; e < start[o + 1]; e++)
                 {
-                    var xi = xBase + _a0.Input[e0] * x0 + _a1.Input[e1] * x1 + _a2.Input[e2] * x2;
-                    var wi = wBase + _a0.Tap[e0] * wk0 + _a1.Tap[e1] * wk1 + _a2.Tap[e2];
-                    for (var c = 0; c < g.Cg; c++, xi += xc, wi += wc)
+                    var xi = xBase + xOffset[e];
+                    var wi = wBase + wOffset[e];
+                    for (var c = 0; c < g.Cg; c++, xi += _xc, wi += _wc)
                     {
                         sum = MathF.FusedMultiplyAdd(x[(int)xi], w[(int)wi], sum);
                     }
                 }
 
-                y[(int)(yBase + o0 * y0 + o1 * y1 + o2 * y2)] = Activations.Apply(sum + bias, _activation, _slope);
+                y[(int)(yBase + o0 * _y0 + o1 * _y1 + o2 * _y2)] = Activations.Apply(sum + bias, _activation, _slope);
             }
         }
     }
