@@ -21,13 +21,12 @@ internal static class PlanCache
     /// <summary>A plan for the geometry, weight, bias and thread count: a cached one if they are equal, else a new one.</summary>
     public static Entry Rent(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads)
     {
-        var key = geometry.ToString();
         lock (Gate)
         {
             for (var node = Entries.First; node is not null; node = node.Next)
             {
                 var e = node.Value;
-                if (e.Key == key && e.Plan.Threads == Threads(threads) && e.Weight.AsSpan().SequenceEqual(weight) && e.Bias.AsSpan().SequenceEqual(bias))
+                if (e.Plan.Geometry.Equals(geometry) && e.Plan.Threads == Threads(threads) && e.Weight.AsSpan().SequenceEqual(weight) && e.Bias.AsSpan().SequenceEqual(bias))
                 {
                     Entries.Remove(node);
                     return e;
@@ -35,7 +34,7 @@ internal static class PlanCache
             }
         }
 
-        return new Entry(key, weight.ToArray(), bias.ToArray(), new ConvTransposePlan(geometry, weight, bias, threads));
+        return new Entry(weight.ToArray(), bias.ToArray(), new ConvTransposePlan(geometry, weight, bias, threads));
     }
 
     /// <summary>Puts a plan back after its run; the least recently used ones leave when the cache is full.</summary>
@@ -84,7 +83,7 @@ internal static class PlanCache
     private static int Threads(int threads) => threads == 0 ? Environment.ProcessorCount : threads;
 
     /// <summary>A cached plan with the weights and bias it was made from.</summary>
-    internal sealed record Entry(string Key, float[] Weight, float[] Bias, ConvTransposePlan Plan)
+    internal sealed record Entry(float[] Weight, float[] Bias, ConvTransposePlan Plan)
     {
         public long Floats => Weight.LongLength + Plan.ExtraFloats;
     }

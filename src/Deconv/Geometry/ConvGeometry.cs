@@ -16,7 +16,7 @@ namespace Deconv;
 /// <para>With <c>G</c> groups, transposed-output channel <c>g*(M/G) + j</c> reads only input
 /// channels <c>g*(C/G) .. g*(C/G) + C/G - 1</c>.</para>
 /// </remarks>
-public sealed class ConvGeometry
+public sealed class ConvGeometry : IEquatable<ConvGeometry>
 {
     private readonly AxisGeometry[] _axes;
 
@@ -86,6 +86,17 @@ public sealed class ConvGeometry
 
     /// <summary>The same geometry with another layout.</summary>
     public ConvGeometry WithLayout(DataLayout layout) => new(Batch, InputChannels, OutputChannels, Groups, _axes, layout);
+
+    /// <summary>Whether both describe the same computation: counts, groups, layout and every axis.</summary>
+    public bool Equals(ConvGeometry? other) => other is not null && (ReferenceEquals(this, other) ||
+        (Batch == other.Batch && InputChannels == other.InputChannels && OutputChannels == other.OutputChannels && Groups == other.Groups &&
+         Layout == other.Layout && _axes.AsSpan().SequenceEqual(other._axes)));
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as ConvGeometry);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Batch, InputChannels, OutputChannels, Groups, Layout, _axes.Length > 0 ? _axes[0] : default);
 
     /// <inheritdoc />
     public override string ToString() =>
