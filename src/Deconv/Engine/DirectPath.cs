@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -16,7 +17,7 @@ internal sealed class DirectPath
     private readonly float[] _bias;
     private readonly FusedActivation _activation;
     private readonly float _slope;
-    private readonly long _xc, _ym, _y0, _y1, _y2, _wc, _wj; // element strides of x's channel, y's channel and axes, w's c and j
+    private readonly long _xc, _ym, _y2, _wc, _wj; // element strides of x's channel, y's channel and position, w's c and j
 
     // The products reaching spatial output position o (row-major over o0, o1, o2) are entries [_start[o], _start[o+1])
     // of _xOffset (input position, as an element offset in x) and _wOffset (tap, as an offset in w), taps ascending.
@@ -37,7 +38,7 @@ internal sealed class DirectPath
         var (ym, y2) = channelsFirst ? (outPlane, 1L) : (1L, g.M);
         long x1 = x2 * g.A2.Input, x0 = x1 * g.A1.Input;
         long wk1 = g.A2.Kernel, wk0 = wk1 * g.A1.Kernel;
-        (_xc, _ym, _y2, _y1, _y0) = (xc, ym, y2, y2 * g.A2.Output, y2 * g.A2.Output * g.A1.Output);
+        (_xc, _ym, _y2) = (xc, ym, y2);
         _wj = wk0 * g.A0.Kernel;
         _wc = _wj * g.Mg;
 
@@ -70,11 +71,14 @@ internal sealed class DirectPath
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         ref readonly var g = ref _g; // no copy of the struct
-        var w = _weight.AsSpan();
-        var start = _start.AsSpan();
-        var xOffset = _xOffset.AsSpan();
-        var wOffset = _wOffset.AsSpan();
-        long inPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input, outPlane = start.Length - 1;
+        // The plan checked both lengths; the offsets were built from the same geometry, so every index is in range.
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var yr = ref MemoryMarshal.GetReference(y);
+        ref var wr = ref MemoryMarshal.GetArrayDataReference(_weight);
+        ref var start = ref MemoryMarshal.GetArrayDataReference(_start);
+        ref var xOffset = ref MemoryMarshal.GetArrayDataReference(_xOffset);
+        ref var wOffset = ref MemoryMarshal.GetArrayDataReference(_wOffset);
+        long inPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input, outPlane = _start.Length - 1;
         for (var n = 0; n < g.N; n++)
         for (var m = 0; m < g.M; m++)
         {
@@ -83,23 +87,21 @@ internal sealed class DirectPath
             var wBase = firstChannel * _wc + m % g.Mg * _wj;
             var yBase = n * outPlane * g.M + m * _ym;
             var bias = _bias[m];
-            var o = 0;
-            for (var o0 = 0; o0 < g.A0.Output; o0++)
-            for (var o1 = 0; o1 < g.A1.Output; o1++)
-            for (var o2 = 0; o2 < g.A2.Output; o2++, o++)
+            // Spatial positions are row-major in both layouts: position o is at o * (1 or M) from the channel's base.
+            for (var o = 0; o < outPlane; o++)
             {
                 var sum = 0f;
-                for (var e = start[o]; e < start[o + 1]; e++)
+                for (int e = Unsafe.Add(ref start, o), end = Unsafe.Add(ref start, o + 1); e < end; e++)
                 {
-                    var xi = xBase + xOffset[e];
-                    var wi = wBase + wOffset[e];
+                    var xi = xBase + Unsafe.Add(ref xOffset, e);
+                    var wi = wBase + Unsafe.Add(ref wOffset, e);
                     for (var c = 0; c < g.Cg; c++, xi += _xc, wi += _wc)
                     {
-                        sum = MathF.FusedMultiplyAdd(x[(int)xi], w[(int)wi], sum);
+                        sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, (nint)xi), Unsafe.Add(ref wr, (nint)wi), sum);
                     }
                 }
 
-                y[(int)(yBase + o0 * _y0 + o1 * _y1 + o2 * _y2)] = Activations.Apply(sum + bias, _activation, _slope);
+                Unsafe.Add(ref yr, (nint)(yBase + o * _y2)) = Activations.Apply(sum + bias, _activation, _slope);
             }
         }
     }
