@@ -34,7 +34,7 @@ internal static class BackwardCases
     {
         while (true)
         {
-            var g = Generate(random);
+            var g = EngineCases.Generate(random, ChannelCounts, r => r.Next(20) == 0 ? 0 : r.Next(1, 4));
             if (g.MultiplyAdds <= maxMultiplyAdds)
             {
                 return WithData(random, g, bias: random.Next(3) > 0);
@@ -44,50 +44,18 @@ internal static class BackwardCases
 
     public static BackwardCase WithData(Random random, ConvGeometry geometry, bool bias) => new(
         geometry,
-        Values(random, geometry.OutputLength),
-        Values(random, geometry.InputLength),
-        Values(random, geometry.WeightLength),
-        bias ? Values(random, geometry.InputChannels) : []);
+        EngineCases.Values(random, geometry.OutputLength),
+        EngineCases.Values(random, geometry.InputLength),
+        EngineCases.Values(random, geometry.WeightLength),
+        bias ? EngineCases.Values(random, geometry.InputChannels) : []);
 
-    private static ConvGeometry Generate(Random random)
+    /// <summary>The transposed engine's edge geometries and the backward passes' own (depthwise crops, few j per group).</summary>
+    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
     {
-        var rank = random.Next(1, 4);
-        var axes = new AxisGeometry[rank];
-        var longRows = rank < 3 && random.Next(5) == 0;
-        for (var a = 0; a < rank; a++)
-        {
-            var input = longRows && a == rank - 1 ? random.Next(20, rank == 1 ? 300 : 80)
-                : random.Next(1, rank == 1 ? 14 : rank == 2 ? 8 : 5);
-            var kernel = random.Next(1, 6);
-            var stride = random.Next(1, 5);
-            var dilation = random.Next(3) == 0 ? random.Next(2, 4) : 1;
-            var effective = dilation * (kernel - 1) + 1;
-            var full = stride * (input - 1) + effective;
-            var cropBegin = random.Next(0, Math.Min(effective, full));
-            var cropEnd = random.Next(-3, Math.Max(-2, full - cropBegin));
-            axes[a] = new AxisGeometry(input, kernel, stride, dilation, cropBegin, Math.Max(1, full - cropBegin - cropEnd));
-        }
-
-        var groups = random.Next(4) switch { 0 => random.Next(2, 5), _ => 1 };
-        var depthwise = groups > 1 && random.Next(3) == 0;
-        var perGroupIn = depthwise ? 1 : Pick(random, rank);
-        var perGroupOut = depthwise ? random.Next(1, 3) : Pick(random, rank);
-        var layout = random.Next(2) == 0 ? DataLayout.ChannelsFirst : DataLayout.ChannelsLast;
-        var batch = random.Next(20) == 0 ? 0 : random.Next(1, 4);
-        return new ConvGeometry(batch, groups * perGroupIn, groups * perGroupOut, groups, axes, layout);
-    }
-
-    private static int Pick(Random random, int rank) =>
-        rank == 3 ? random.Next(1, 6) : ChannelCounts[random.Next(ChannelCounts.Length)];
-
-    private static float[] Values(Random random, long length)
-    {
-        var values = new float[length];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
+        var data = ConvTransposePlanTests.EdgeGeometries();
+        data.Add("depthwise, crop past the full result", 1, 20, 20, 20, [new AxisGeometry(9, 2, 2, 1, 40, 30)]);
+        data.Add("depthwise, long rows, output past the full result", 2, 17, 17, 17, [new AxisGeometry(2, 3, 1, 1, 1, 4), new AxisGeometry(40, 3, 3, 2, 0, 140)]);
+        data.Add("few j per group, many c", 2, 70, 3, 1, [new AxisGeometry(30, 4, 2, 1, 1, 60)]);
+        return data;
     }
 }

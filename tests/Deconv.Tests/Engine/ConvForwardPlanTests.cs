@@ -207,17 +207,8 @@ public class ConvForwardPlanTests
         Assert.Contains(y, float.IsFinite);
     }
 
-    public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
-    {
-        var data = ConvTransposePlanTests.EdgeGeometries();
-        data.Add("depthwise, crop past the full result", 1, 20, 20, 20, [new AxisGeometry(9, 2, 2, 1, 40, 30)]);
-        data.Add("depthwise, long rows, output past the full result", 2, 17, 17, 17, [new AxisGeometry(2, 3, 1, 1, 1, 4), new AxisGeometry(40, 3, 3, 2, 0, 140)]);
-        data.Add("few j per group, many c", 2, 70, 3, 1, [new AxisGeometry(30, 4, 2, 1, 1, 60)]);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(EdgeGeometries))]
+    [MemberData(nameof(BackwardCases.EdgeGeometries), MemberType = typeof(BackwardCases))]
     public void Edge_geometries_agree_with_the_reference(string name, int n, int c, int m, int groups, AxisGeometry[] axes)
     {
         foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })

@@ -41,7 +41,7 @@ internal static class EngineCases
     {
         while (true)
         {
-            var c = Generate(random);
+            var c = Generate(random, ChannelCounts, r => r.Next(1, 3));
             if (c.MultiplyAdds <= maxMultiplyAdds && c.InputLength * c.InputChannels > 0)
             {
                 return WithData(random, c, bias: random.Next(3) > 0);
@@ -55,7 +55,12 @@ internal static class EngineCases
         Values(random, geometry.WeightLength),
         bias ? Values(random, geometry.OutputChannels) : []);
 
-    private static ConvGeometry Generate(Random random)
+    /// <summary>
+    /// A random geometry: ranks 1-3 (now and then a long last axis), strides up to 4, dilations, crops including a
+    /// negative end crop, groups and depthwise, both layouts; channel counts per group from <paramref name="channelCounts"/>
+    /// (1-5 for rank 3) and the batch from <paramref name="batch"/>. Shared with the backward-pass cases.
+    /// </summary>
+    internal static ConvGeometry Generate(Random random, int[] channelCounts, Func<Random, int> batch)
     {
         var rank = random.Next(1, 4);
         var axes = new AxisGeometry[rank];
@@ -78,16 +83,14 @@ internal static class EngineCases
 
         var groups = random.Next(4) switch { 0 => random.Next(2, 5), _ => 1 };
         var depthwise = groups > 1 && random.Next(3) == 0;
-        var perGroupIn = depthwise ? 1 : Pick(random, rank);
-        var perGroupOut = depthwise ? random.Next(1, 3) : Pick(random, rank);
+        int Pick() => rank == 3 ? random.Next(1, 6) : channelCounts[random.Next(channelCounts.Length)];
+        var perGroupIn = depthwise ? 1 : Pick();
+        var perGroupOut = depthwise ? random.Next(1, 3) : Pick();
         var layout = random.Next(2) == 0 ? DataLayout.ChannelsFirst : DataLayout.ChannelsLast;
-        return new ConvGeometry(random.Next(1, 3), groups * perGroupIn, groups * perGroupOut, groups, axes, layout);
+        return new ConvGeometry(batch(random), groups * perGroupIn, groups * perGroupOut, groups, axes, layout);
     }
 
-    private static int Pick(Random random, int rank) =>
-        rank == 3 ? random.Next(1, 6) : ChannelCounts[random.Next(ChannelCounts.Length)];
-
-    private static float[] Values(Random random, long length)
+    internal static float[] Values(Random random, long length)
     {
         var values = new float[length];
         for (var i = 0; i < values.Length; i++)
