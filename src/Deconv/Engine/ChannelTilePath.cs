@@ -19,7 +19,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     private readonly int _blocks; // channel blocks (of two vectors, the last maybe one) per group
     private readonly Phase[] _phases;
     private readonly WorkItem[] _items;
-    private readonly float[] _packedArray, _scratchArray;
+    private readonly AlignedBuffer _packedArray, _scratchArray;
     private readonly float* _packed, _scratch;
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
     private readonly SimdWidth _simd;

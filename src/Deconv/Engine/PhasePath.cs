@@ -193,11 +193,11 @@ internal abstract unsafe class PhasePath
         }
     }
 
-    /// <summary>A zeroed array that never moves, and its address.</summary>
-    protected static float[] PinnedArray(long length, out float* address)
+    /// <summary>A zeroed buffer that never moves, and its 64-byte aligned address.</summary>
+    protected static AlignedBuffer PinnedArray(long length, out float* address)
     {
-        var array = GC.AllocateArray<float>((int)length, pinned: true);
-        address = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        return array;
+        var buffer = new AlignedBuffer(length);
+        address = buffer.Data;
+        return buffer;
     }
 }
