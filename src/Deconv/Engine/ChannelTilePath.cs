@@ -115,8 +115,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             if (G.Layout == DataLayout.ChannelsLast)
             {
                 // x: [N, I0, I1, I2, C]: row r of I2*C is contiguous at r*I2*C.
-                var bytes = (long)i2 * channels * sizeof(float);
-                Buffer.MemoryCopy(x + (long)r * i2 * channels, row, bytes, bytes);
+                Simd.CopyFloats(x + (long)r * i2 * channels, row, i2 * channels);
             }
             else
             {

@@ -103,8 +103,7 @@ internal sealed unsafe class PaddedLargeSide
             if (_g.Layout == DataLayout.ChannelsLast)
             {
                 // large: [N, O0, O1, O2, M]: row r of O2*M is contiguous.
-                var bytes = (long)o2 * channels * sizeof(float);
-                Buffer.MemoryCopy(large + (long)r * o2 * channels, row, bytes, bytes);
+                Simd.CopyFloats(large + (long)r * o2 * channels, row, o2 * channels);
             }
             else
             {

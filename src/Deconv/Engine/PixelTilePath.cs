@@ -38,7 +38,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
-        _spreadIndices = SpreadIndices(g, simd, _tilePixels);
+        _spreadIndices = _blockChannels == 12 ? SpreadIndices(g, simd, _tilePixels) : null;
         _scratchArray = PinnedArray(scratchLength, out _scratch);
         _packedArray = PinnedArray(packedLength, out _packed);
 
@@ -143,8 +143,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
             if (G.Layout == DataLayout.ChannelsFirst)
             {
                 // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
-                var bytes = (long)i2 * sizeof(float);
-                Buffer.MemoryCopy(x + (long)r * i2, row, bytes, bytes);
+                Simd.CopyFloats(x + (long)r * i2, row, i2);
             }
             else
             {
@@ -289,7 +288,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// For channels-first output with AVX-512 and a last-axis stride of 2, the lane shuffles of <see cref="Spread"/>
     /// (one per output vector modulo the stride); else null, and tiles are stored one value at a time. A phase's
     /// neighbouring outputs are a stride apart: with stride 2, storing values one at a time cost dcgan3 and unet
-    /// 2-4% of their time; with stride 8 (hifigan), the masked stores of 2 values each were 10% slower than that.
+    /// 2-4% of their time. (Measured slower, so not used: stride 8, hifigan, 10%, with masked stores of 2 values
+    /// each; and the kernels of few output channels, dcgan4's 3, 18%.)
     /// </summary>
     private static Vector512<int>[]? SpreadIndices(Lifted g, SimdWidth simd, int tilePixels)
     {

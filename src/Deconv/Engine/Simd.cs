@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Deconv.Engine;
@@ -83,4 +84,34 @@ internal static class SimdSupport
         : Vector256.IsHardwareAccelerated ? SimdWidth.V256
         : Vector128.IsHardwareAccelerated ? SimdWidth.V128
         : SimdWidth.Scalar;
+}
+
+internal static unsafe class Simd
+{
+    /// <summary>
+    /// Copies <paramref name="count"/> floats that do not overlap. Short rows inline: for the many 32-float rows
+    /// of a padded copy, a call to Buffer.MemoryCopy per row took about as long as the copying (dcgan4's input
+    /// copy 0.30 ms, inline 0.20); long rows with Buffer.MemoryCopy, which was faster for them (hifigan's 2048).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyFloats(float* source, float* target, int count)
+    {
+        if (count >= 256 || !Vector512.IsHardwareAccelerated)
+        {
+            var bytes = (long)count * sizeof(float);
+            Buffer.MemoryCopy(source, target, bytes, bytes);
+            return;
+        }
+
+        var i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            Vector512.Load(source + i).Store(target + i);
+        }
+
+        for (; i < count; i++)
+        {
+            target[i] = source[i];
+        }
+    }
 }
