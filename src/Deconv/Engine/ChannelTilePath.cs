@@ -119,21 +119,9 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             }
             else
             {
-                // x: [N, C, I0, I1, I2]: transposed 16 channels at a time, so each write fills a cache line.
+                // x: [N, C, I0, I1, I2]: the row's C x I2 block transposed.
                 var source = x + (((long)n * channels * i0 + a) * i1 + b) * i2;
-                var channelStride = (long)i0 * i1 * i2;
-                for (var firstChannel = 0; firstChannel < channels; firstChannel += 16)
-                {
-                    var last = Math.Min(firstChannel + 16, channels);
-                    for (var k = 0; k < i2; k++)
-                    {
-                        var target = row + (long)k * channels;
-                        for (var c = firstChannel; c < last; c++)
-                        {
-                            target[c] = source[c * channelStride + k];
-                        }
-                    }
-                }
+                TransposedStore.ToChannelsLast(source, (long)i0 * i1 * i2, channels, i2, row, channels);
             }
 
             if (++b == i1)
