@@ -136,7 +136,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         }
     }
 
-    public override void RunItem(int index, float* y)
+    public override void RunItem(int index, float* x, float* y)
     {
         switch (_simd)
         {

@@ -11,8 +11,11 @@ public enum ConvTransposeStrategy
     /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output channels (the general fast path).</summary>
     ChannelTiles,
 
-    /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output pixels (few output channels per group, e.g. depthwise; long channels-first rows).</summary>
+    /// <summary>Phase decomposition; implicit GEMM with SIMD vectors over output pixels (few output channels per group; long channels-first rows).</summary>
     PixelTiles,
+
+    /// <summary>Phase decomposition for one input and one output channel per group (depthwise), channels-first: whole output rows, vectors along them, no input copy.</summary>
+    DepthwiseRows,
 }
 
 /// <summary>
@@ -99,14 +102,18 @@ public sealed unsafe class ConvTransposePlan
         VectorWidth = (int)simd;
 
         strategy ??= geometry.MultiplyAdds <= DirectLimit ? ConvTransposeStrategy.Direct
+            : _g.Cg == 1 && _g.Mg == 1 && _g.Layout == DataLayout.ChannelsFirst ? ConvTransposeStrategy.DepthwiseRows
             : PixelTilePath.Suits(_g, simd) ? ConvTransposeStrategy.PixelTiles
             : ConvTransposeStrategy.ChannelTiles;
         if (geometry.OutputLength > 0 && strategy != ConvTransposeStrategy.Direct && AllFinite(weights))
         {
             // Padding multiplies zeros by weights, which is exact only for finite weights.
-            _path = strategy == ConvTransposeStrategy.PixelTiles
-                ? PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd)
-                : ChannelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd);
+            _path = strategy switch
+            {
+                ConvTransposeStrategy.PixelTiles => PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
+                ConvTransposeStrategy.DepthwiseRows => DepthwiseTransposePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
+                _ => ChannelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
+            };
         }
 
         if (_path is null)
@@ -120,7 +127,7 @@ public sealed unsafe class ConvTransposePlan
         if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _path.ItemCount > 1)
         {
             _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
-            _parallelBody = i => _path.RunItem(i, _runOutput);
+            _parallelBody = i => _path.RunItem(i, _runInput, _runOutput);
             // The input copy in a few parts per thread; the parts write disjoint rows.
             var rows = _path.ScratchRows;
             _fillParts = Math.Max(1, Math.Min(rows, 4 * Threads));
@@ -200,7 +207,7 @@ public sealed unsafe class ConvTransposePlan
                 path.FillScratch(xp, 0, path.ScratchRows);
                 for (var i = 0; i < path.ItemCount; i++)
                 {
-                    path.RunItem(i, yp);
+                    path.RunItem(i, xp, yp);
                 }
             }
             else
@@ -209,7 +216,11 @@ public sealed unsafe class ConvTransposePlan
                 _runOutput = yp;
                 try
                 {
-                    Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
+                    if (path.ScratchRows > 0)
+                    {
+                        Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
+                    }
+
                     Parallel.For(0, path.ItemCount, _parallelOptions!, _parallelBody);
                 }
                 finally

@@ -55,8 +55,8 @@ internal abstract unsafe class PhasePath
     /// <summary>Copies input rows [first, first + count) into the scratch (the padding stays zero).</summary>
     public abstract void FillScratch(float* x, int first, int count);
 
-    /// <summary>Computes and stores the outputs of one work item.</summary>
-    public abstract void RunItem(int index, float* y);
+    /// <summary>Computes and stores the outputs of one work item (the paths that copy x into their scratch read that instead).</summary>
+    public abstract void RunItem(int index, float* x, float* y);
 
     /// <summary>Distance between output channels in y.</summary>
     protected long OutputChannelStride => G.Layout == DataLayout.ChannelsFirst ? OutputPlane : 1;

@@ -168,7 +168,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
     }
 
-    public override void RunItem(int index, float* y)
+    public override void RunItem(int index, float* x, float* y)
     {
         switch (_simd)
         {

@@ -24,6 +24,37 @@ public class ConvTransposePlanTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Depthwise_rows_agree_with_the_reference_and_bit_for_bit_with_the_direct_path(int seed)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < 1500; i++)
+        {
+            var c = EngineCases.RandomDepthwise(random);
+            var plan = c.Plan(1, ConvTransposeStrategy.DepthwiseRows);
+            Assert.Equal(ConvTransposeStrategy.DepthwiseRows, plan.Strategy);
+            var y = plan.Run(c.X);
+            var error = EngineCases.MaxRelativeError(y, c.Reference());
+            Assert.True(error <= Tolerance, $"case {i}: {c}: error {error}");
+            // Both skip products with inputs outside x and sum the rest in the same order.
+            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+        }
+    }
+
+    [Fact]
+    public void Depthwise_rows_are_chosen_for_channels_first_depthwise_and_refused_otherwise()
+    {
+        var depthwise = new ConvGeometry(2, 8, 8, 8, [new AxisGeometry(40, 4, 2, 1, 1, 80), new AxisGeometry(40, 4, 2, 1, 1, 80)]);
+        var c = EngineCases.WithData(new Random(16), depthwise, bias: true);
+        Assert.Equal(ConvTransposeStrategy.DepthwiseRows, c.Plan(1, null).Strategy);
+        // Channels-last, or two output channels per group: not this path (forcing it falls back to the direct path).
+        Assert.Equal(ConvTransposeStrategy.Direct, EngineCases.WithData(new Random(16), depthwise.WithLayout(DataLayout.ChannelsLast), bias: false).Plan(1, ConvTransposeStrategy.DepthwiseRows).Strategy);
+        var multiplier = new ConvGeometry(2, 8, 16, 8, depthwise.Axes);
+        Assert.NotEqual(ConvTransposeStrategy.DepthwiseRows, EngineCases.WithData(new Random(16), multiplier, bias: false).Plan(1, null).Strategy);
+    }
+
     [Fact]
     public void Direct_path_agrees_with_the_reference_and_bit_for_bit_with_both_fast_paths()
     {
@@ -43,13 +74,16 @@ public class ConvTransposePlanTests
     [Theory]
     [InlineData(ConvTransposeStrategy.ChannelTiles)]
     [InlineData(ConvTransposeStrategy.PixelTiles)]
+    [InlineData(ConvTransposeStrategy.DepthwiseRows)]
     public void Results_are_bit_identical_for_1_2_and_4_threads(ConvTransposeStrategy strategy)
     {
         var random = new Random(4);
         var parallelRuns = 0;
         for (var i = 0; i < 150; i++)
         {
-            var c = EngineCases.Random(random, maxMultiplyAdds: 200_000);
+            var c = strategy == ConvTransposeStrategy.DepthwiseRows
+                ? EngineCases.RandomDepthwise(random, maxMultiplyAdds: 200_000)
+                : EngineCases.Random(random, maxMultiplyAdds: 200_000);
             var one = c.RunEngine(1, strategy, parallelLimit: 0);
             foreach (var threads in new[] { 2, 4 })
             {
@@ -63,9 +97,9 @@ public class ConvTransposePlanTests
     }
 
     [Fact]
-    public void Depthwise_with_long_rows_takes_the_pixel_path_where_vectors_are_8_or_16_wide()
+    public void Channels_last_depthwise_with_long_rows_takes_the_pixel_path_where_vectors_are_8_or_16_wide()
     {
-        var geometry = new ConvGeometry(1, 32, 32, 32, [new AxisGeometry(40, 4, 2, 1, 1, 80), new AxisGeometry(40, 4, 2, 1, 1, 80)]);
+        var geometry = new ConvGeometry(1, 32, 32, 32, [new AxisGeometry(40, 4, 2, 1, 1, 80), new AxisGeometry(40, 4, 2, 1, 1, 80)], DataLayout.ChannelsLast);
         var c = EngineCases.WithData(new Random(13), geometry, bias: true);
         var plan = new ConvTransposePlan(geometry, c.W, c.Bias, threads: 2);
         Assert.Equal(plan.VectorWidth >= 8 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
@@ -228,9 +262,11 @@ public class ConvTransposePlanTests
     [InlineData(ConvTransposeStrategy.Direct)]
     [InlineData(ConvTransposeStrategy.ChannelTiles)]
     [InlineData(ConvTransposeStrategy.PixelTiles)]
+    [InlineData(ConvTransposeStrategy.DepthwiseRows)]
     public void Run_on_one_thread_allocates_nothing(ConvTransposeStrategy strategy)
     {
-        var geometry = new ConvGeometry(2, 6, 5, 1, [new AxisGeometry(20, 3, 2, 1, 1, 40), new AxisGeometry(20, 3, 2, 1, 1, 40)], DataLayout.ChannelsLast);
+        AxisGeometry[] axes = [new AxisGeometry(20, 3, 2, 1, 1, 40), new AxisGeometry(20, 3, 2, 1, 1, 40)];
+        var geometry = strategy == ConvTransposeStrategy.DepthwiseRows ? new ConvGeometry(2, 6, 6, 6, axes) : new ConvGeometry(2, 6, 5, 1, axes, DataLayout.ChannelsLast);
         var c = EngineCases.WithData(new Random(14), geometry, bias: true);
         var plan = c.Plan(1, strategy, activation: FusedActivation.Tanh);
         Assert.Equal(strategy, plan.Strategy);

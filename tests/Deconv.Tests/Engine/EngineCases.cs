@@ -49,6 +49,24 @@ internal static class EngineCases
         }
     }
 
+    /// <summary>
+    /// A random depthwise case for <see cref="ConvTransposeStrategy.DepthwiseRows"/>: one channel in and out per group,
+    /// channels-first, on the axes of <see cref="Generate"/> (ranks 1-3, strides, dilations, crops, long rows).
+    /// </summary>
+    public static EngineCase RandomDepthwise(Random random, long maxMultiplyAdds = 20_000)
+    {
+        while (true)
+        {
+            var axes = Generate(random, ChannelCounts, r => r.Next(1, 3));
+            var groups = random.Next(1, 6);
+            var c = new ConvGeometry(axes.Batch, groups, groups, groups, axes.Axes, DataLayout.ChannelsFirst);
+            if (c.MultiplyAdds <= maxMultiplyAdds && c.InputLength > 0)
+            {
+                return WithData(random, c, bias: random.Next(3) > 0);
+            }
+        }
+    }
+
     public static EngineCase WithData(Random random, ConvGeometry geometry, bool bias) => new(
         geometry,
         Values(random, geometry.InputLength),

@@ -20,10 +20,11 @@ internal static class EngineSelfCheck
         for (var i = 0; i < count; i++)
         {
             var c = EngineCases.Random(random);
-            foreach (var strategy in new[] { ConvTransposeStrategy.ChannelTiles, ConvTransposeStrategy.PixelTiles })
+            var depthwise = EngineCases.RandomDepthwise(random);
+            foreach (var (data, strategy) in new[] { (c, ConvTransposeStrategy.ChannelTiles), (c, ConvTransposeStrategy.PixelTiles), (depthwise, ConvTransposeStrategy.DepthwiseRows) })
             {
-                var y = c.RunEngine(2, strategy, parallelLimit: 0);
-                worst = Math.Max(worst, EngineCases.MaxRelativeError(y, c.Reference()));
+                var y = data.RunEngine(2, strategy, parallelLimit: 0);
+                worst = Math.Max(worst, EngineCases.MaxRelativeError(y, data.Reference()));
                 foreach (var v in y)
                 {
                     hash = (hash ^ BitConverter.SingleToUInt32Bits(v)) * 1099511628211UL;
