@@ -34,6 +34,12 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     private readonly WorkItem[] _items;
     private readonly int[] _lastAxisOrder; // the last axis's phases with outputs, by first output
 
+    // The (k0, k1) taps that reach output row o0*O1 + o1 from inside the input, ascending, are entries
+    // [_rowTapStart[row], _rowTapStart[row + 1]): the input row they read (offset in a plane) and their weights' offset.
+    private readonly int[] _rowTapStart;
+    private readonly long[] _rowTapInput;
+    private readonly int[] _rowTapWeight;
+
     private DepthwiseTransposePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
         : base(g, bias, activation, slope)
     {
@@ -49,6 +55,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         }
 
         _inputPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input;
+        (_rowTapStart, _rowTapInput, _rowTapWeight) = RowTaps(g, Phases);
         _lastAxisOrder = [.. Enumerable.Range(0, Phases[2].Length).Where(r => Phases[2][r].Count > 0).OrderBy(r => Phases[2][r].FirstOutput)];
         var rows = g.A0.Output * g.A1.Output;
         var items = new List<WorkItem>();
@@ -69,7 +76,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
 
     public override int ItemCount => _items.Length;
 
-    public override long ExtraFloats => _weight.Length;
+    public override long ExtraFloats => _weight.Length + _rowTapStart.Length + 3L * _rowTapInput.Length; // the tables as floats' worth
 
     public override int ScratchRows => 0;
 
@@ -107,37 +114,19 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var input = x + item.Plane * _inputPlane; // x: [N, C, I0, I1, I2], this plane
         var output = y + item.Plane * OutputPlane; // y: [N, M, O0, O1, O2], M = C
         var bias = Bias[channel];
-        var (k1Count, k2Count) = (G.A1.Kernel, G.A2.Kernel);
-        // The (k0, k1) taps that read inside the input for this row, ascending: their input row and weights.
-        var tapRows = stackalloc float*[G.A0.Kernel * G.A1.Kernel];
-        var tapWeights = stackalloc int[G.A0.Kernel * G.A1.Kernel];
+        var tapRows = stackalloc float*[G.A0.Kernel * G.A1.Kernel]; // this row's (k0, k1) taps: their input rows
         var values = stackalloc float[2 * Segment]; // [phase slot][u]: at most two phases are held for interleaving
         fixed (float* weights = _weight)
+        fixed (int* tapWeights = _rowTapWeight)
         {
             var w = weights + (long)channel * _taps;
             for (var row = item.FirstRow; row < item.FirstRow + item.RowCount; row++)
             {
-                var (o0, o1) = (row / G.A1.Output, row % G.A1.Output);
-                var (p0, u0) = PhaseOf(G.A0, Phases[0], o0);
-                var (p1, u1) = PhaseOf(G.A1, Phases[1], o1);
-                var tapRowCount = 0;
-                for (var j0 = 0; j0 < p0.Taps.Length; j0++)
+                var firstTap = _rowTapStart[row];
+                var tapRowCount = _rowTapStart[row + 1] - firstTap;
+                for (var r = 0; r < tapRowCount; r++)
                 {
-                    var i0 = p0.FirstQ + u0 - p0.Shifts[j0];
-                    if (i0 < 0 || i0 >= G.A0.Input)
-                    {
-                        continue;
-                    }
-
-                    for (var j1 = 0; j1 < p1.Taps.Length; j1++)
-                    {
-                        var i1 = p1.FirstQ + u1 - p1.Shifts[j1];
-                        if (i1 >= 0 && i1 < G.A1.Input)
-                        {
-                            tapRows[tapRowCount] = input + (i0 * G.A1.Input + i1) * G.A2.Input;
-                            tapWeights[tapRowCount++] = (p0.Taps[j0] * k1Count + p1.Taps[j1]) * k2Count;
-                        }
-                    }
+                    tapRows[r] = input + _rowTapInput[firstTap + r];
                 }
 
                 var outputRow = output + (long)row * G.A2.Output;
@@ -156,7 +145,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
                         }
 
                         var buffer = values + (zip ? slot * Segment : 0);
-                        PhaseSegment<TV, TS>(phase, first, count, tapRows, tapWeights, tapRowCount, w, buffer);
+                        PhaseSegment<TV, TS>(phase, first, count, tapRows, tapWeights + firstTap, tapRowCount, w, buffer);
                         if (!zip)
                         {
                             Store(buffer, &bias, 0, count, outputRow + phase.FirstOutput + (long)stride * first, stride);
@@ -272,6 +261,34 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
                 target[2 * u + 1] = Activations.Apply(values[Segment + u] + bias, Activation, Slope);
             }
         }
+    }
+
+    /// <summary>For each output row (o0, o1), the (k0, k1) taps that read inside the input, ascending: see <see cref="_rowTapStart"/>.</summary>
+    private static (int[] Start, long[] Input, int[] Weight) RowTaps(Lifted g, AxisPhase[][] phases)
+    {
+        var start = new int[g.A0.Output * g.A1.Output + 1];
+        var inputs = new List<long>();
+        var weights = new List<int>();
+        for (var o0 = 0; o0 < g.A0.Output; o0++)
+        for (var o1 = 0; o1 < g.A1.Output; o1++)
+        {
+            start[o0 * g.A1.Output + o1] = inputs.Count;
+            var (p0, u0) = PhaseOf(g.A0, phases[0], o0);
+            var (p1, u1) = PhaseOf(g.A1, phases[1], o1);
+            for (var j0 = 0; j0 < p0.Taps.Length; j0++)
+            for (var j1 = 0; j1 < p1.Taps.Length; j1++)
+            {
+                var (i0, i1) = (p0.FirstQ + u0 - p0.Shifts[j0], p1.FirstQ + u1 - p1.Shifts[j1]);
+                if (i0 >= 0 && i0 < g.A0.Input && i1 >= 0 && i1 < g.A1.Input)
+                {
+                    inputs.Add((i0 * g.A1.Input + i1) * g.A2.Input);
+                    weights.Add((p0.Taps[j0] * g.A1.Kernel + p1.Taps[j1]) * g.A2.Kernel);
+                }
+            }
+        }
+
+        start[^1] = inputs.Count;
+        return (start, [.. inputs], [.. weights]);
     }
 
     /// <summary>The phase of an axis that output <paramref name="o"/> belongs to, and its number within the phase.</summary>
