@@ -62,14 +62,16 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
         PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * _blockChannels, _blockChannels));
 
-        // Channel block outermost, then the same stretch of rows of every phase in turn: the outputs
-        // the phases interleave are written close together in time, while they are in cache.
+        // A stretch of rows outermost, then every channel block and every phase of it in turn: the stretch's
+        // inputs (ChunkRows rows of every channel, 512 KB for unet) stay in L2 while all blocks read them, and
+        // the outputs the phases interleave are written close together in time. (Blocks outermost, the
+        // inputs came from L3 for each block: unet and dcgan3 1-2% slower; 16-row stretches, unet 12% slower.)
         var maxRows = phases.Count == 0 ? 0 : phases.Max(p => p.Rows);
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.A2.Count);
         for (var group = 0; group < g.G; group++)
-        for (var block = 0; block < _blocks; block++)
         for (var row = 0; row < maxRows; row += ChunkRows)
         for (var u = 0; u < maxPixels; u += chunkPixels)
+        for (var block = 0; block < _blocks; block++)
         for (var p = 0; p < phases.Count; p++)
         {
             if (row < phases[p].Rows && u < phases[p].A2.Count)
