@@ -3,8 +3,8 @@ namespace Deconv.Engine;
 /// <summary>
 /// The few most recent <see cref="ConvTransposePlan"/>s that the one-shot <see cref="ConvOps.Transpose{T}"/> made,
 /// so that calling it again with the same geometry and weights (a layer in an inference loop) does not pack the
-/// weights again. An entry keeps a copy of its weights and bias and is used only when they are equal element by
-/// element, so changing a weight array in place is always seen. A plan is taken out while it runs, so two
+/// weights again. An entry keeps a copy of its weights (in the layout the caller gave them) and bias and is used
+/// only when they are equal element by element, so changing a weight array in place is always seen. A plan is taken out while it runs, so two
 /// threads never share one.
 /// </summary>
 internal static class PlanCache
@@ -18,15 +18,15 @@ internal static class PlanCache
     private static readonly Lock Gate = new();
     private static readonly LinkedList<Entry> Entries = []; // most recently used first
 
-    /// <summary>A plan for the geometry, weight, bias and thread count: a cached one if they are equal, else a new one.</summary>
-    public static Entry Rent(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads)
+    /// <summary>A plan for the geometry, weight (in <paramref name="layout"/>), bias and thread count: a cached one if they are equal, else a new one.</summary>
+    public static Entry Rent(ConvGeometry geometry, ReadOnlySpan<float> weight, WeightLayout layout, ReadOnlySpan<float> bias, int threads)
     {
         lock (Gate)
         {
             for (var node = Entries.First; node is not null; node = node.Next)
             {
                 var e = node.Value;
-                if (e.Plan.Geometry.Equals(geometry) && e.Plan.Threads == Threads(threads) && e.Weight.AsSpan().SequenceEqual(weight) && e.Bias.AsSpan().SequenceEqual(bias))
+                if (e.Plan.Geometry.Equals(geometry) && e.Plan.Threads == Threads(threads) && e.Layout == layout && e.Weight.AsSpan().SequenceEqual(weight) && e.Bias.AsSpan().SequenceEqual(bias))
                 {
                     Entries.Remove(node);
                     return e;
@@ -34,7 +34,8 @@ internal static class PlanCache
             }
         }
 
-        return new Entry(weight.ToArray(), bias.ToArray(), new ConvTransposePlan(geometry, weight, bias, threads));
+        var canonical = layout == WeightLayout.Canonical ? weight : ConvOps.Canonical(geometry, weight, layout);
+        return new Entry(weight.ToArray(), layout, bias.ToArray(), new ConvTransposePlan(geometry, canonical, bias, threads));
     }
 
     /// <summary>Puts a plan back after its run; the least recently used ones leave when the cache is full.</summary>
@@ -82,8 +83,8 @@ internal static class PlanCache
 
     private static int Threads(int threads) => threads == 0 ? Environment.ProcessorCount : threads;
 
-    /// <summary>A cached plan with the weights and bias it was made from.</summary>
-    internal sealed record Entry(float[] Weight, float[] Bias, ConvTransposePlan Plan)
+    /// <summary>A cached plan with the weights (in <paramref name="Layout"/>) and bias it was made from.</summary>
+    internal sealed record Entry(float[] Weight, WeightLayout Layout, float[] Bias, ConvTransposePlan Plan)
     {
         public long Floats => Weight.LongLength + Plan.ExtraFloats;
     }
