@@ -41,7 +41,10 @@ internal static class FrontEnd
             rowMajor *= lengths[d];
         }
 
-        return MemoryMarshal.CreateReadOnlySpan(ref tensor.GetPinnableReference(), checked((int)tensor.FlattenedLength));
+        // The first element by its index: GetPinnableReference gives the start of the array even when the tensor starts later.
+        const int MaxStackRank = 8;
+        Span<nint> origin = lengths.Length <= MaxStackRank ? stackalloc nint[MaxStackRank] : new nint[lengths.Length];
+        return MemoryMarshal.CreateReadOnlySpan(ref tensor[origin[..lengths.Length]], checked((int)tensor.FlattenedLength));
     }
 
     public static long[] ShapeOf<T>(Tensor<T> tensor) => [.. tensor.Lengths.ToArray().Select(l => (long)l)];
