@@ -17,12 +17,16 @@ internal sealed class DirectPath
     private readonly float[] _bias;
     private readonly FusedActivation _activation;
     private readonly float _slope;
-    private readonly nint _xc, _ym, _y2, _wc, _wj; // element strides of x's channel, y's channel and position, w's c and j
+    private readonly nint _xc, _ym, _wc, _wj; // element strides of x's channel, y's channel, w's c and j
 
-    // The products reaching spatial output position o (row-major over o0, o1, o2) are the entries from _end[o-1]
-    // (0 for o = 0) to _end[o]; entry e is the pair _offsets[2e] (input position, as an element offset in x) and
-    // _offsets[2e+1] (tap, as an offset in w), taps ascending. Offsets within one channel fit an int.
-    private readonly int[] _end;
+    // The spatial output positions, ordered by how many products reach them (so that the loop over one position's
+    // products runs the same number of times for a whole group of positions, which the branch predictor learns):
+    // group g is _groups[g].Outputs positions with _groups[g].Products products each. Position p (in that order)
+    // is at _yOffset[p] from its channel's start; its products are the next entries, taps ascending: entry e is
+    // _offsets[2e] (the input position, as an element offset in x) times _offsets[2e+1] (the tap, as an offset in w).
+    // Offsets within one channel fit an int.
+    private readonly (int Products, int Outputs)[] _groups;
+    private readonly int[] _yOffset;
     private readonly int[] _offsets;
 
     public DirectPath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope)
@@ -39,82 +43,98 @@ internal sealed class DirectPath
         var (ym, y2) = channelsFirst ? (outPlane, 1L) : (1L, g.M);
         long x1 = x2 * g.A2.Input, x0 = x1 * g.A1.Input;
         long wk1 = g.A2.Kernel, wk0 = wk1 * g.A1.Kernel;
-        (_xc, _ym, _y2) = ((nint)xc, (nint)ym, (nint)y2);
+        (_xc, _ym) = ((nint)xc, (nint)ym);
         _wj = (nint)(wk0 * g.A0.Kernel);
         _wc = _wj * g.Mg;
 
+        // Each position's (x offset, w offset) pairs, positions row-major over (o0, o1, o2).
         var (a0, a1, a2) = (AxisGather.Of(g.A0), AxisGather.Of(g.A1), AxisGather.Of(g.A2));
-        _end = new int[outPlane];
-        var offsets = new List<int>();
-        var o = 0;
+        var positions = new List<(int YOffset, int[] Pairs)>();
         for (var o0 = 0; o0 < g.A0.Output; o0++)
         for (var o1 = 0; o1 < g.A1.Output; o1++)
         for (var o2 = 0; o2 < g.A2.Output; o2++)
         {
+            var pairs = new List<int>();
             for (var e0 = a0.Start[o0]; e0 < a0.Start[o0 + 1]; e0++)
             for (var e1 = a1.Start[o1]; e1 < a1.Start[o1 + 1]; e1++)
             for (var e2 = a2.Start[o2]; e2 < a2.Start[o2 + 1]; e2++)
             {
-                offsets.Add((int)(a0.Input[e0] * x0 + a1.Input[e1] * x1 + a2.Input[e2] * x2));
-                offsets.Add((int)(a0.Tap[e0] * wk0 + a1.Tap[e1] * wk1 + a2.Tap[e2]));
+                pairs.Add((int)(a0.Input[e0] * x0 + a1.Input[e1] * x1 + a2.Input[e2] * x2));
+                pairs.Add((int)(a0.Tap[e0] * wk0 + a1.Tap[e1] * wk1 + a2.Tap[e2]));
             }
 
-            _end[o++] = offsets.Count / 2;
+            positions.Add(((int)((((long)o0 * g.A1.Output + o1) * g.A2.Output + o2) * y2), [.. pairs]));
         }
 
-        _offsets = [.. offsets];
+        var ordered = positions.OrderBy(p => p.Pairs.Length).ToList(); // stable: row-major within a group
+        _groups = [.. ordered.GroupBy(p => p.Pairs.Length / 2).Select(group => (group.Key, group.Count()))];
+        _yOffset = [.. ordered.Select(p => p.YOffset)];
+        _offsets = [.. ordered.SelectMany(p => p.Pairs)];
     }
 
-    public long ExtraFloats => _weight.Length + _offsets.Length + _end.Length;
+    public long ExtraFloats => _weight.Length + _offsets.Length + _yOffset.Length + 2L * _groups.Length;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         // The plan checked both lengths; the offsets were built from the same geometry, so every index is in range.
-        // Everything the loops read is a local (the JIT would reload a field after every store to y), and they
-        // step references, not indexes, to leave the JIT few values to keep in registers.
         ref var xr = ref MemoryMarshal.GetReference(x);
         ref var yr = ref MemoryMarshal.GetReference(y);
         ref var wr = ref MemoryMarshal.GetArrayDataReference(_weight);
-        ref var ends = ref MemoryMarshal.GetArrayDataReference(_end);
-        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
-        int batch = _g.N, channels = _g.C, outChannels = _g.M, cg = _g.Cg, mg = _g.Mg, outPlane = _end.Length;
-        nint inPlane = (nint)_g.A0.Input * _g.A1.Input * _g.A2.Input, xc = _xc, wc = _wc, y2 = _y2;
-        for (var n = 0; n < batch; n++)
-        for (var m = 0; m < outChannels; m++)
+        var (inPlane, outPlane) = ((nint)_g.A0.Input * _g.A1.Input * _g.A2.Input, (nint)_yOffset.Length);
+        for (var n = 0; n < _g.N; n++)
+        for (var m = 0; m < _g.M; m++)
         {
-            // Group g = m / mg reads input channels g*cg .. g*cg + cg - 1 and weights w[c, m % mg].
-            var firstChannel = m / mg * cg;
-            ref var xm = ref Unsafe.Add(ref xr, n * inPlane * channels + firstChannel * xc);
-            ref var wm = ref Unsafe.Add(ref wr, firstChannel * wc + m % mg * _wj);
-            ref var ym = ref Unsafe.Add(ref yr, n * (nint)outPlane * outChannels + m * _ym);
-            var bias = _bias[m];
-            var e = 0; // output o's entries follow output o-1's
-            for (var o = 0; o < outPlane; o++)
-            {
-                var sum = 0f;
-                for (var end = Unsafe.Add(ref ends, o); e < end; e++)
-                {
-                    // Channel 0, then the rest of the group (cg >= 1).
-                    ref var xe = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 2 * e));
-                    ref var we = ref Unsafe.Add(ref wm, Unsafe.Add(ref offsets, 2 * e + 1));
-                    sum = MathF.FusedMultiplyAdd(xe, we, sum);
-                    for (var c = 1; c < cg; c++)
-                    {
-                        sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref xe, c * xc), Unsafe.Add(ref we, c * wc), sum);
-                    }
-                }
-
-                Unsafe.Add(ref ym, o * y2) = sum + bias;
-            }
+            // Group m / Mg reads input channels firstChannel .. firstChannel + Cg - 1 and weights w[c, m % Mg].
+            var firstChannel = m / _g.Mg * _g.Cg;
+            SumChannel(
+                ref Unsafe.Add(ref xr, n * inPlane * _g.C + firstChannel * _xc),
+                ref Unsafe.Add(ref wr, firstChannel * _wc + m % _g.Mg * _wj),
+                ref Unsafe.Add(ref yr, n * outPlane * _g.M + m * _ym),
+                _bias[m]);
         }
 
         if (_activation != FusedActivation.None)
         {
-            // A pass of its own: a call inside the loop above makes the JIT spill its registers around every output.
+            // A pass of its own: a call among the sums makes the JIT spill its registers around every output.
             foreach (ref var v in y)
             {
                 v = Activations.Apply(v, _activation, _slope);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One output channel of one batch item: <paramref name="x"/> at the group's first input channel, <paramref name="w"/>
+    /// at w[first channel, j], <paramref name="y"/> at the output channel. A method of its own, with everything its loops
+    /// read in locals, so that the JIT keeps them all in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SumChannel(ref float x, ref float w, ref float y, float bias)
+    {
+        ref var yOffset = ref MemoryMarshal.GetArrayDataReference(_yOffset);
+        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
+        var (groups, channels, xc, wc) = (_groups, _g.Cg, _xc, _wc);
+        nint e = 0, p = 0;
+        foreach (var (products, outputs) in groups)
+        {
+            for (var i = 0; i < outputs; i++, p++)
+            {
+                var sum = 0f;
+                for (var t = 0; t < products; t++, e++)
+                {
+                    // Channel 0, then the rest of the group (there is at least one channel).
+                    ref var xe = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 2 * e));
+                    ref var we = ref Unsafe.Add(ref w, Unsafe.Add(ref offsets, 2 * e + 1));
+                    sum = MathF.FusedMultiplyAdd(xe, we, sum);
+                    for (var c = 1; c < channels; c++)
+                    {
+                        xe = ref Unsafe.Add(ref xe, xc);
+                        we = ref Unsafe.Add(ref we, wc);
+                        sum = MathF.FusedMultiplyAdd(xe, we, sum);
+                    }
+                }
+
+                Unsafe.Add(ref y, Unsafe.Add(ref yOffset, p)) = sum + bias;
             }
         }
     }
