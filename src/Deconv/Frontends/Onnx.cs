@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -62,6 +63,7 @@ public static class Onnx
     /// <summary>
     /// <c>ConvTranspose(X, W, B)</c>: X <c>[N, C, D1..Dn]</c>, W <c>[C, M/group, k1..kn]</c>, B <c>[M]</c> or null.
     /// </summary>
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     public static Tensor<T> ConvTranspose<T>(Tensor<T> x, Tensor<T> w, Tensor<T>? b, OnnxConvAttributes? attributes = null)
         where T : IFloatingPointIeee754<T>
     {

@@ -65,23 +65,40 @@ internal ref struct ArgumentKey(Span<long> buffer)
 
     public readonly ReadOnlySpan<long> Values => _buffer[.._count];
 
-    public void Add(long value)
+    /// <summary>The next <paramref name="count"/> (at least 1) places, or an empty span once the buffer is full (one check per argument, not per value).</summary>
+    private Span<long> Reserve(int count)
     {
-        if (_count == _buffer.Length)
+        if (_overflowed || count > _buffer.Length - _count)
         {
             _overflowed = true;
-            return;
+            return [];
         }
 
-        _buffer[_count++] = value;
+        var slot = _buffer.Slice(_count, count);
+        _count += count;
+        return slot;
+    }
+
+    public void Add(long value)
+    {
+        var slot = Reserve(1);
+        if (!slot.IsEmpty)
+        {
+            slot[0] = value;
+        }
     }
 
     public void Add(ReadOnlySpan<nint> lengths)
     {
-        Add(lengths.Length);
-        foreach (var length in lengths)
+        var slot = Reserve(1 + lengths.Length);
+        if (!slot.IsEmpty)
         {
-            Add(length);
+            slot[0] = lengths.Length;
+            var values = slot[1..];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = lengths[i];
+            }
         }
     }
 
@@ -93,10 +110,20 @@ internal ref struct ArgumentKey(Span<long> buffer)
             return;
         }
 
-        Add(values.Count);
-        for (var i = 0; i < values.Count; i++)
+        var slot = Reserve(1 + values.Count);
+        if (!slot.IsEmpty)
         {
-            Add(values[i]);
+            slot[0] = values.Count;
+            if (values is long[] array)
+            {
+                array.CopyTo(slot[1..]);
+                return;
+            }
+
+            for (var i = 0; i < values.Count; i++)
+            {
+                slot[1 + i] = values[i];
+            }
         }
     }
 
@@ -108,10 +135,15 @@ internal ref struct ArgumentKey(Span<long> buffer)
             return;
         }
 
-        Add(text.Length);
-        foreach (var c in text)
+        var slot = Reserve(1 + text.Length);
+        if (!slot.IsEmpty)
         {
-            Add(c);
+            slot[0] = text.Length;
+            var chars = slot[1..];
+            for (var i = 0; i < chars.Length; i++)
+            {
+                chars[i] = text[i];
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -324,6 +325,7 @@ public static partial class TensorFlow
     /// <summary>The geometries of the latest transposed-convolution calls (a layer called in a loop validates once).</summary>
     private static readonly RecentGeometries TransposeGeometries = new();
 
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     private static Tensor<T> Transpose<T>(string op, int rank, Tensor<T> input, Tensor<T> filters, IReadOnlyList<long> outputShape,
         IReadOnlyList<long>? strides, TfPadding padding, string dataFormat, IReadOnlyList<long>? dilations)
         where T : IFloatingPointIeee754<T>

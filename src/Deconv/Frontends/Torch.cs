@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -233,6 +234,7 @@ public static class Torch
     /// <summary>The geometries of the latest transposed-convolution calls (a layer called in a loop validates once).</summary>
     private static readonly RecentGeometries TransposeGeometries = new();
 
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     private static Tensor<T> Transpose<T>(string op, int rank, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, IReadOnlyList<long>? stride,
         IReadOnlyList<long>? padding, IReadOnlyList<long>? outputPadding, long groups, IReadOnlyList<long>? dilation, IReadOnlyList<long>? outputSize)
         where T : IFloatingPointIeee754<T>
