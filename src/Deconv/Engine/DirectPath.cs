@@ -24,7 +24,7 @@ internal sealed class DirectPath
     // group g is _groups[g].Outputs positions with _groups[g].Products products each. Position p (in that order)
     // is at _yOffset[p] from its channel's start; its products are the next entries, taps ascending: entry e is
     // _offsets[2e] (the input position, as an element offset in x) times _offsets[2e+1] (the tap, as an offset in w).
-    // Offsets within one channel fit an int.
+    // Offsets within one batch item fit an int, as the lengths of its arrays do.
     private readonly (int Products, int Outputs)[] _groups;
     private readonly int[] _yOffset;
     private readonly int[] _offsets;

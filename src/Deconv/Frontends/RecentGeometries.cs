@@ -114,15 +114,16 @@ internal ref struct ArgumentKey(Span<long> buffer)
         if (!slot.IsEmpty)
         {
             slot[0] = values.Count;
+            var items = slot[1..];
             if (values is long[] array)
             {
-                array.CopyTo(slot[1..]);
+                array.CopyTo(items);
                 return;
             }
 
-            for (var i = 0; i < values.Count; i++)
+            for (var i = 0; i < items.Length; i++)
             {
-                slot[1 + i] = values[i];
+                items[i] = values[i];
             }
         }
     }

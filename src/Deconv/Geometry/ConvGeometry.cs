@@ -19,7 +19,7 @@ namespace Deconv;
 public sealed class ConvGeometry : IEquatable<ConvGeometry>
 {
     private readonly AxisGeometry[] _axes;
-    private readonly nint[] _inputLengths, _outputLengths; // the shapes as tensor lengths
+    private readonly nint[] _outputLengths; // OutputShape as tensor lengths
 
     /// <summary>Creates and validates a geometry; <paramref name="op"/> names the operation in error messages.</summary>
     /// <exception cref="ConvolutionArgumentException">A count is not positive, channels do not divide by groups, an axis is invalid, or a size overflows.</exception>
@@ -38,7 +38,6 @@ public sealed class ConvGeometry : IEquatable<ConvGeometry>
         InputLength = Shapes.Product(InputShape);
         OutputLength = Shapes.Product(OutputShape);
         WeightLength = Shapes.Product(WeightShape);
-        _inputLengths = [.. InputShape.Select(l => (nint)l)];
         _outputLengths = [.. OutputShape.Select(l => (nint)l)];
     }
 
@@ -87,10 +86,7 @@ public sealed class ConvGeometry : IEquatable<ConvGeometry>
     /// <summary>Number of elements of <see cref="WeightShape"/>.</summary>
     public long WeightLength { get; }
 
-    /// <summary><see cref="InputShape"/> as tensor lengths; never written (callers get spans).</summary>
-    internal ReadOnlySpan<nint> InputTensorLengths => _inputLengths;
-
-    /// <summary><see cref="OutputShape"/> as tensor lengths; never written (callers get spans).</summary>
+    /// <summary><see cref="OutputShape"/> as tensor lengths, for the result of a one-shot call (read-only, so never changed).</summary>
     internal ReadOnlySpan<nint> OutputTensorLengths => _outputLengths;
 
     /// <summary>Multiply-adds that the transposed (or forward) convolution needs, without any multiplication by inserted zeros.</summary>
