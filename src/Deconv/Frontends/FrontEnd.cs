@@ -41,10 +41,10 @@ internal static class FrontEnd
             rowMajor *= lengths[d];
         }
 
-        // The first element by its index: GetPinnableReference gives the start of the array even when the tensor starts later.
-        const int MaxStackRank = 8;
-        Span<nint> origin = lengths.Length <= MaxStackRank ? stackalloc nint[MaxStackRank] : new nint[lengths.Length];
-        return MemoryMarshal.CreateReadOnlySpan(ref tensor[origin[..lengths.Length]], checked((int)tensor.FlattenedLength));
+        // The first element through a span: the tensor's own GetPinnableReference gives the start of its array even
+        // when the tensor starts later in it.
+        ref readonly var first = ref tensor.AsReadOnlyTensorSpan().GetPinnableReference();
+        return MemoryMarshal.CreateReadOnlySpan(in first, checked((int)tensor.FlattenedLength));
     }
 
     public static long[] ShapeOf<T>(Tensor<T> tensor) => [.. tensor.Lengths.ToArray().Select(l => (long)l)];

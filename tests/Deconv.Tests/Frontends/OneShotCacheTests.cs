@@ -162,6 +162,7 @@ public class OneShotCacheTests
             Tensor.Create(data, [2, 3], [0, 1]), // broadcast rows
             Tensor.Create(data, [1, 3, 1], [0, 1, 0]), // any stride for dimensions of length 1
             Tensor.Create(data, [2, 3, 4]).Slice([1..2, 0..3, 1..3]),
+            Tensor.Create(data, [2, 3, 4]).Slice([1..2, 0..3, 0..4]), // row-major, from element 12
             Tensor.Create(data, [0, 3]),
         };
         foreach (var t in tensors)
