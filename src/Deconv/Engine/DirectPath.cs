@@ -82,13 +82,14 @@ internal sealed class DirectPath
         ref var wr = ref MemoryMarshal.GetArrayDataReference(_weight);
         var (inPlane, outPlane) = ((nint)_g.A0.Input * _g.A1.Input * _g.A2.Input, (nint)_yOffset.Length);
         for (var n = 0; n < _g.N; n++)
-        for (var m = 0; m < _g.M; m++)
+        for (var group = 0; group < _g.G; group++)
+        for (var j = 0; j < _g.Mg; j++)
         {
-            // Group m / Mg reads input channels firstChannel .. firstChannel + Cg - 1 and weights w[c, m % Mg].
-            var firstChannel = m / _g.Mg * _g.Cg;
+            // Output channel m = group*Mg + j reads input channels firstChannel .. firstChannel + Cg - 1 and weights w[c, j].
+            var (m, firstChannel) = (group * _g.Mg + j, group * _g.Cg);
             SumChannel(
                 ref Unsafe.Add(ref xr, n * inPlane * _g.C + firstChannel * _xc),
-                ref Unsafe.Add(ref wr, firstChannel * _wc + m % _g.Mg * _wj),
+                ref Unsafe.Add(ref wr, firstChannel * _wc + j * _wj),
                 ref Unsafe.Add(ref yr, n * outPlane * _g.M + m * _ym),
                 _bias[m]);
         }
@@ -105,8 +106,8 @@ internal sealed class DirectPath
 
     /// <summary>
     /// One output channel of one batch item: <paramref name="x"/> at the group's first input channel, <paramref name="w"/>
-    /// at w[first channel, j], <paramref name="y"/> at the output channel. A method of its own, with everything its loops
-    /// read in locals, so that the JIT keeps them all in registers.
+    /// at w[first channel, j], <paramref name="y"/> at the output channel. Everything its loops read is a local
+    /// (a field would be reloaded after every store to y), so that the JIT keeps it in a register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SumChannel(ref float x, ref float w, ref float y, float bias)
