@@ -112,20 +112,20 @@ internal sealed class DirectPath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SumChannel(ref float x, ref float w, ref float y, float bias)
     {
-        ref var yOffset = ref MemoryMarshal.GetArrayDataReference(_yOffset);
-        ref var offsets = ref MemoryMarshal.GetArrayDataReference(_offsets);
+        ref var yOffset = ref MemoryMarshal.GetArrayDataReference(_yOffset); // the next position's
+        ref var pair = ref MemoryMarshal.GetArrayDataReference(_offsets); // the next product's
         var (groups, channels, xc, wc) = (_groups, _g.Cg, _xc, _wc);
-        nint e = 0, p = 0;
         foreach (var (products, outputs) in groups)
         {
-            for (var i = 0; i < outputs; i++, p++)
+            for (var i = 0; i < outputs; i++)
             {
                 var sum = 0f;
-                for (var t = 0; t < products; t++, e++)
+                for (var t = 0; t < products; t++)
                 {
                     // Channel 0, then the rest of the group (there is at least one channel).
-                    ref var xe = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 2 * e));
-                    ref var we = ref Unsafe.Add(ref w, Unsafe.Add(ref offsets, 2 * e + 1));
+                    ref var xe = ref Unsafe.Add(ref x, pair);
+                    ref var we = ref Unsafe.Add(ref w, Unsafe.Add(ref pair, 1));
+                    pair = ref Unsafe.Add(ref pair, 2);
                     sum = MathF.FusedMultiplyAdd(xe, we, sum);
                     for (var c = 1; c < channels; c++)
                     {
@@ -135,7 +135,8 @@ internal sealed class DirectPath
                     }
                 }
 
-                Unsafe.Add(ref y, Unsafe.Add(ref yOffset, p)) = sum + bias;
+                Unsafe.Add(ref y, yOffset) = sum + bias;
+                yOffset = ref Unsafe.Add(ref yOffset, 1);
             }
         }
     }
