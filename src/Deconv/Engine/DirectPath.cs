@@ -87,11 +87,17 @@ internal sealed class DirectPath
         {
             // Output channel m = group*Mg + j reads input channels firstChannel .. firstChannel + Cg - 1 and weights w[c, j].
             var (m, firstChannel) = (group * _g.Mg + j, group * _g.Cg);
-            SumChannel(
-                ref Unsafe.Add(ref xr, n * inPlane * _g.C + firstChannel * _xc),
-                ref Unsafe.Add(ref wr, firstChannel * _wc + j * _wj),
-                ref Unsafe.Add(ref yr, n * outPlane * _g.M + m * _ym),
-                _bias[m]);
+            ref var xg = ref Unsafe.Add(ref xr, n * inPlane * _g.C + firstChannel * _xc);
+            ref var wj = ref Unsafe.Add(ref wr, firstChannel * _wc + j * _wj);
+            ref var ym = ref Unsafe.Add(ref yr, n * outPlane * _g.M + m * _ym);
+            if (_g.Cg == 1)
+            {
+                SumOneChannel(ref xg, ref wj, ref ym, _bias[m]);
+            }
+            else
+            {
+                SumChannels(ref xg, ref wj, ref ym, _bias[m]);
+            }
         }
 
         if (_activation != FusedActivation.None)
@@ -110,7 +116,7 @@ internal sealed class DirectPath
     /// (a field would be reloaded after every store to y), so that the JIT keeps it in a register.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SumChannel(ref float x, ref float w, ref float y, float bias)
+    private void SumChannels(ref float x, ref float w, ref float y, float bias)
     {
         ref var yOffset = ref MemoryMarshal.GetArrayDataReference(_yOffset); // the next position's
         ref var pair = ref MemoryMarshal.GetArrayDataReference(_offsets); // the next product's
@@ -133,6 +139,32 @@ internal sealed class DirectPath
                         we = ref Unsafe.Add(ref we, wc);
                         sum = MathF.FusedMultiplyAdd(xe, we, sum);
                     }
+                }
+
+                Unsafe.Add(ref y, yOffset) = sum + bias;
+                yOffset = ref Unsafe.Add(ref yOffset, 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SumChannels"/> for groups of one input channel (the tiny cases, depthwise): the same sums without
+    /// the channel loop, whose test for every product is a tenth of a tiny case's time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SumOneChannel(ref float x, ref float w, ref float y, float bias)
+    {
+        ref var yOffset = ref MemoryMarshal.GetArrayDataReference(_yOffset);
+        ref var pair = ref MemoryMarshal.GetArrayDataReference(_offsets);
+        foreach (var (products, outputs) in _groups)
+        {
+            for (var i = 0; i < outputs; i++)
+            {
+                var sum = 0f;
+                for (var t = 0; t < products; t++)
+                {
+                    sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, pair), Unsafe.Add(ref w, Unsafe.Add(ref pair, 1)), sum);
+                    pair = ref Unsafe.Add(ref pair, 2);
                 }
 
                 Unsafe.Add(ref y, yOffset) = sum + bias;
