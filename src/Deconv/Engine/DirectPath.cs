@@ -47,29 +47,52 @@ internal sealed class DirectPath
         _wj = (nint)(wk0 * g.A0.Kernel);
         _wc = _wj * g.Mg;
 
-        // Each position's (x offset, w offset) pairs, positions row-major over (o0, o1, o2).
+        // Products per position, positions row-major over (o0, o1, o2).
         var (a0, a1, a2) = (AxisGather.Of(g.A0), AxisGather.Of(g.A1), AxisGather.Of(g.A2));
-        var positions = new List<(int YOffset, int[] Pairs)>();
+        var products = new int[outPlane];
+        var p = 0;
         for (var o0 = 0; o0 < g.A0.Output; o0++)
         for (var o1 = 0; o1 < g.A1.Output; o1++)
         for (var o2 = 0; o2 < g.A2.Output; o2++)
         {
-            var pairs = new List<int>();
+            products[p++] = a0.Count(o0) * a1.Count(o1) * a2.Count(o2);
+        }
+
+        // The order by product count (a counting sort, row-major within a count): where each count's positions and
+        // (x, w) offset pairs start.
+        var mostProducts = outPlane == 0 ? 0 : products.Max();
+        var positionsWith = new int[mostProducts + 1];
+        foreach (var count in products)
+        {
+            positionsWith[count]++;
+        }
+
+        _groups = [.. Enumerable.Range(0, mostProducts + 1).Where(count => positionsWith[count] > 0).Select(count => (count, positionsWith[count]))];
+        var (nextPosition, nextPair) = (new int[mostProducts + 1], new int[mostProducts + 1]);
+        for (var count = 1; count <= mostProducts; count++)
+        {
+            nextPosition[count] = nextPosition[count - 1] + positionsWith[count - 1];
+            nextPair[count] = checked(nextPair[count - 1] + 2 * (count - 1) * positionsWith[count - 1]);
+        }
+
+        _yOffset = new int[outPlane];
+        _offsets = new int[checked(nextPair[mostProducts] + 2 * mostProducts * positionsWith[mostProducts])];
+        p = 0;
+        for (var o0 = 0; o0 < g.A0.Output; o0++)
+        for (var o1 = 0; o1 < g.A1.Output; o1++)
+        for (var o2 = 0; o2 < g.A2.Output; o2++)
+        {
+            var count = products[p];
+            _yOffset[nextPosition[count]++] = (int)(p++ * y2);
+            ref var e = ref nextPair[count];
             for (var e0 = a0.Start[o0]; e0 < a0.Start[o0 + 1]; e0++)
             for (var e1 = a1.Start[o1]; e1 < a1.Start[o1 + 1]; e1++)
             for (var e2 = a2.Start[o2]; e2 < a2.Start[o2 + 1]; e2++)
             {
-                pairs.Add((int)(a0.Input[e0] * x0 + a1.Input[e1] * x1 + a2.Input[e2] * x2));
-                pairs.Add((int)(a0.Tap[e0] * wk0 + a1.Tap[e1] * wk1 + a2.Tap[e2]));
+                _offsets[e++] = (int)(a0.Input[e0] * x0 + a1.Input[e1] * x1 + a2.Input[e2] * x2);
+                _offsets[e++] = (int)(a0.Tap[e0] * wk0 + a1.Tap[e1] * wk1 + a2.Tap[e2]);
             }
-
-            positions.Add(((int)((((long)o0 * g.A1.Output + o1) * g.A2.Output + o2) * y2), [.. pairs]));
         }
-
-        var ordered = positions.OrderBy(p => p.Pairs.Length).ToList(); // stable: row-major within a group
-        _groups = [.. ordered.GroupBy(p => p.Pairs.Length / 2).Select(group => (group.Key, group.Count()))];
-        _yOffset = [.. ordered.Select(p => p.YOffset)];
-        _offsets = [.. ordered.SelectMany(p => p.Pairs)];
     }
 
     public long ExtraFloats => _weight.Length + _offsets.Length + _yOffset.Length + 2L * _groups.Length;
@@ -176,6 +199,8 @@ internal sealed class DirectPath
     /// <summary>For each output position o of an axis, the (tap, input) pairs reaching it, taps ascending, at <c>[Start[o], Start[o+1])</c>.</summary>
     private sealed record AxisGather(int[] Start, int[] Tap, int[] Input)
     {
+        public int Count(int o) => Start[o + 1] - Start[o];
+
         public static AxisGather Of(AxisGeometry axis)
         {
             var start = new int[axis.Output + 1];
