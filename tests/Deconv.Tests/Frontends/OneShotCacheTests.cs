@@ -74,6 +74,48 @@ public class OneShotCacheTests
     }
 
     [Fact]
+    public void Tf_ops_sharing_the_cache_keep_their_own_geometries()
+    {
+        // conv2d_transpose(input, filters, output_shape) and Conv2DBackpropInput(input_sizes, filter, out_backprop) with equal
+        // arguments compute the same thing; conv1d_transpose and Conv3DBackpropInputV2 have other ranks.
+        long[] xShape = [1, 2, 2, 1], fShape = [2, 2, 1, 1], outShape = [1, 4, 4, 1], strides = [1, 2, 2, 1];
+        var (x, f) = (SmallInts(41, 4), SmallInts(42, 4));
+        var expected = TfReference(x, xShape, f, fShape, outShape, strides, TfPadding.Valid);
+        for (var round = 0; round < 2; round++)
+        {
+            Assert.Equal(expected, TensorFlow.Conv2DTranspose(x.ToTensor(xShape), f.ToTensor(fShape), outShape, strides, "VALID").ToArray());
+            Assert.Equal(expected, TensorFlow.Conv2DBackpropInput(outShape, f.ToTensor(fShape), x.ToTensor(xShape), strides, "VALID").ToArray());
+            var y1 = TensorFlow.Conv1DTranspose(x.ToTensor(1, 4, 1), f.ToTensor(4, 1, 1), [1, 7, 1], [1], "VALID");
+            Assert.Equal([1L, 7, 1], y1.Shape());
+            var y3 = TensorFlow.Conv3DBackpropInputV2([1, 1, 3, 3, 1], f.ToTensor(1, 2, 2, 1, 1), x.ToTensor(1, 1, 2, 2, 1), [1], "VALID");
+            Assert.Equal([1L, 1, 3, 3, 1], y3.Shape());
+        }
+
+        Assert.Equal("out_backprop", Assert.Throws<ConvolutionArgumentException>(() =>
+            TensorFlow.Conv2DBackpropInput(outShape, f.ToTensor(fShape), x.ToTensor(1, 2, 2), strides, "VALID")).ParamName);
+        Assert.Equal("input", Assert.Throws<ConvolutionArgumentException>(() =>
+            TensorFlow.Conv2DTranspose(x.ToTensor(1, 2, 2), f.ToTensor(fShape), outShape, strides, "VALID")).ParamName);
+    }
+
+    [Fact]
+    public void Concurrent_calls_with_different_arguments_each_get_their_own_result()
+    {
+        var cases = Enumerable.Range(0, 12).Select(i =>
+        {
+            var size = 2 + i % 4;
+            long[] xShape = [1, size, size, 1], fShape = [2, 2, 1, 1], outShape = [1, size + 1, size + 1, 1], strides = [1, 1, 1, 1];
+            var (x, f) = (SmallInts(50 + i, size * size), SmallInts(70 + i, 4));
+            return (X: x.ToTensor(xShape), F: f.ToTensor(fShape), Out: outShape, Strides: strides,
+                Expected: TfReference(x, xShape, f, fShape, outShape, strides, TfPadding.Valid));
+        }).ToArray();
+        Parallel.For(0, 600, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var c = cases[i % cases.Length];
+            Assert.Equal(c.Expected, TensorFlow.Conv2DTranspose(c.X, c.F, c.Out, c.Strides, "VALID").ToArray());
+        });
+    }
+
+    [Fact]
     public void Tf_arrays_changed_in_place_are_seen()
     {
         long[] outShape = [1, 4, 4, 1], strides = [1, 1, 1, 1];
