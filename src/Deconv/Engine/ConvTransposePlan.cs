@@ -160,12 +160,12 @@ public sealed unsafe class ConvTransposePlan
     {
         if (x.Length != _inputLength)
         {
-            throw new ConvolutionArgumentException($"x has {x.Length} elements but the geometry {Geometry} needs {Geometry.InputLength}", nameof(x));
+            throw LengthError(nameof(x), x.Length, _inputLength);
         }
 
         if (y.Length != _outputLength)
         {
-            throw new ConvolutionArgumentException($"y has {y.Length} elements but the geometry {Geometry} needs {Geometry.OutputLength}", nameof(y));
+            throw LengthError(nameof(y), y.Length, _outputLength);
         }
 
         if (_path is null)
@@ -231,6 +231,10 @@ public sealed unsafe class ConvTransposePlan
             }
         }
     }
+
+    /// <summary>The message is built here, not in <see cref="Run(ReadOnlySpan{float}, Span{float})"/>, whose every call would otherwise clear its stack space.</summary>
+    private ConvolutionArgumentException LengthError(string name, int length, long needed) =>
+        new($"{name} has {length} elements but the geometry {Geometry} needs {needed}", name);
 
     private static bool AllFinite(float[] values)
     {

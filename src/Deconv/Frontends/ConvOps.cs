@@ -33,16 +33,25 @@ public static class ConvOps
     /// plans are kept, so repeated calls with the same geometry and weights skip packing the weights.
     /// </remarks>
     public static T[] Transpose<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias)
+        where T : INumber<T> =>
+        TransposeWithLayout(geometry, x, w, WeightLayout.Canonical, bias);
+
+    /// <summary>
+    /// <see cref="Transpose{T}(ConvGeometry, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/> with the weight in
+    /// <paramref name="layout"/>: the plan cache compares the weight as given, so a repeated call copies it to the
+    /// canonical layout only when a plan is made.
+    /// </summary>
+    internal static T[] TransposeWithLayout<T>(ConvGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> w, WeightLayout layout, ReadOnlySpan<T> bias)
         where T : INumber<T>
     {
         ArgumentNullException.ThrowIfNull(geometry);
+        Check.Lengths(geometry, x.Length, geometry.InputLength, w.Length, bias.Length, geometry.OutputChannels);
         if (typeof(T) != typeof(float))
         {
-            return ScatterView.ConvTranspose(geometry, x, w, bias);
+            return ScatterView.ConvTranspose(geometry, x, layout == WeightLayout.Canonical ? w : Canonical(geometry, w, layout), bias);
         }
 
-        Check.Lengths(geometry, x.Length, geometry.InputLength, w.Length, bias.Length, geometry.OutputChannels);
-        var entry = PlanCache.Rent(geometry, AsFloats(w), AsFloats(bias), Threads);
+        var entry = PlanCache.Rent(geometry, AsFloats(w), layout, AsFloats(bias), Threads);
         var y = new float[geometry.OutputLength];
         try
         {
@@ -55,6 +64,13 @@ public static class ConvOps
 
         return (T[])(object)y;
     }
+
+    /// <summary>The weight <c>[C, M/G, k...]</c> from a weight of the geometry's length in another layout.</summary>
+    internal static T[] Canonical<T>(ConvGeometry geometry, ReadOnlySpan<T> w, WeightLayout layout) => layout switch
+    {
+        WeightLayout.KernelFirst => FrontEnd.FilterToCanonical(w, [.. geometry.Axes.Select(a => (long)a.Kernel), geometry.OutputChannelsPerGroup, geometry.InputChannels]),
+        _ => w.ToArray(),
+    };
 
     /// <summary>A span of T known to be float, seen as float.</summary>
     private static ReadOnlySpan<float> AsFloats<T>(ReadOnlySpan<T> values) =>
@@ -95,4 +111,14 @@ public static class ConvOps
         new WeightGradientPlan(geometry).Run(AsFloats(large), AsFloats(small), dw);
         return (T[])(object)dw;
     }
+}
+
+/// <summary>How a transposed convolution's weight is laid out.</summary>
+internal enum WeightLayout
+{
+    /// <summary><c>[C, M/G, k...]</c> (ONNX, PyTorch).</summary>
+    Canonical,
+
+    /// <summary><c>[k..., M/G, C]</c> (TensorFlow's transposed-convolution filter).</summary>
+    KernelFirst,
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Deconv;
 
@@ -15,9 +16,42 @@ internal static class FrontEnd
         return data;
     }
 
+    /// <summary>
+    /// The tensor's elements in row-major order: the tensor's own memory when its strides are row-major (a tensor
+    /// made from an array), else a copy (<see cref="Flatten{T}"/>).
+    /// </summary>
+    public static ReadOnlySpan<T> Data<T>(Tensor<T> tensor)
+    {
+        if (tensor.FlattenedLength == 0)
+        {
+            return [];
+        }
+
+        // Row-major strides (any stride for a dimension of length 1) put the elements in one block from the first.
+        var lengths = tensor.Lengths;
+        var strides = tensor.Strides;
+        nint rowMajor = 1;
+        for (var d = lengths.Length - 1; d >= 0; d--)
+        {
+            if (lengths[d] != 1 && strides[d] != rowMajor)
+            {
+                return Flatten(tensor);
+            }
+
+            rowMajor *= lengths[d];
+        }
+
+        // The first element through a span: the tensor's own GetPinnableReference gives the start of its array even
+        // when the tensor starts later in it.
+        ref readonly var first = ref tensor.AsReadOnlyTensorSpan().GetPinnableReference();
+        return MemoryMarshal.CreateReadOnlySpan(in first, checked((int)tensor.FlattenedLength));
+    }
+
     public static long[] ShapeOf<T>(Tensor<T> tensor) => [.. tensor.Lengths.ToArray().Select(l => (long)l)];
 
     public static Tensor<T> Wrap<T>(T[] data, long[] shape) => Tensor.Create(data, [.. shape.Select(l => (nint)l)]);
+
+    public static Tensor<T> Wrap<T>(T[] data, ReadOnlySpan<nint> lengths) => Tensor.Create(data, lengths);
 
     public static void Rank(string op, string param, long[] shape, int expected, string layoutHint)
     {
@@ -118,7 +152,7 @@ internal static class FrontEnd
     public static string Format(IEnumerable<int> values) => "[" + string.Join(", ", values) + "]";
 
     /// <summary>Turns a channels-last filter <c>[k..., A, B]</c> into the canonical <c>[B, A, k...]</c>.</summary>
-    public static T[] FilterToCanonical<T>(T[] filter, long[] shape)
+    public static T[] FilterToCanonical<T>(ReadOnlySpan<T> filter, long[] shape)
     {
         var rank = shape.Length - 2;
         var taps = (int)Shapes.Product(shape.AsSpan(0, rank));
@@ -129,7 +163,7 @@ internal static class FrontEnd
         for (var i = 0; i < a; i++)
         for (var j = 0; j < b; j++)
         {
-            result[((long)j * a + i) * taps + k] = filter[((long)k * a + i) * b + j];
+            result[((long)j * a + i) * taps + k] = filter[(int)(((long)k * a + i) * b + j)];
         }
 
         return result;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -53,17 +54,40 @@ public sealed record OnnxConvAttributes
 /// </remarks>
 public static class Onnx
 {
+    /// <summary>Every attribute at its ONNX default.</summary>
+    private static readonly OnnxConvAttributes DefaultAttributes = new();
+
+    /// <summary>The geometries of the latest <c>ConvTranspose</c> calls (a layer called in a loop validates once).</summary>
+    private static readonly RecentGeometries TransposeGeometries = new();
+
     /// <summary>
     /// <c>ConvTranspose(X, W, B)</c>: X <c>[N, C, D1..Dn]</c>, W <c>[C, M/group, k1..kn]</c>, B <c>[M]</c> or null.
     /// </summary>
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     public static Tensor<T> ConvTranspose<T>(Tensor<T> x, Tensor<T> w, Tensor<T>? b, OnnxConvAttributes? attributes = null)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        var geometry = ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes ?? new(), BiasLength("ConvTranspose", b));
-        var y = ConvOps.Transpose<T>(geometry, FrontEnd.Flatten(x), FrontEnd.Flatten(w), b is null ? [] : FrontEnd.Flatten(b));
-        return FrontEnd.Wrap(y, geometry.OutputShape);
+        attributes ??= DefaultAttributes;
+        var biasLength = BiasLength("ConvTranspose", b);
+        // Every argument ConvTransposeGeometry reads.
+        var key = new ArgumentKey(stackalloc long[ArgumentKey.Capacity]);
+        key.Add(x.Lengths);
+        key.Add(w.Lengths);
+        key.Add(attributes.AutoPad);
+        key.Add(attributes.Dilations);
+        key.Add(attributes.Group);
+        key.Add(attributes.KernelShape);
+        key.Add(attributes.OutputPadding);
+        key.Add(attributes.OutputShape);
+        key.Add(attributes.Pads);
+        key.Add(attributes.Strides);
+        key.Add(biasLength);
+        var geometry = TransposeGeometries.Find(key) ?? TransposeGeometries.Add(key,
+            ConvTransposeGeometry(FrontEnd.ShapeOf(x), FrontEnd.ShapeOf(w), attributes, biasLength));
+        var y = ConvOps.Transpose<T>(geometry, FrontEnd.Data(x), FrontEnd.Data(w), b is null ? [] : FrontEnd.Data(b));
+        return FrontEnd.Wrap(y, geometry.OutputTensorLengths);
     }
 
     /// <summary><c>Conv(X, W, B)</c>: X <c>[N, C, D1..Dn]</c>, W <c>[M, C/group, k1..kn]</c>, B <c>[M]</c> or null.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -321,17 +322,31 @@ public static partial class TensorFlow
         return size;
     }
 
+    /// <summary>The geometries of the latest transposed-convolution calls (a layer called in a loop validates once).</summary>
+    private static readonly RecentGeometries TransposeGeometries = new();
+
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     private static Tensor<T> Transpose<T>(string op, int rank, Tensor<T> input, Tensor<T> filters, IReadOnlyList<long> outputShape,
         IReadOnlyList<long>? strides, TfPadding padding, string dataFormat, IReadOnlyList<long>? dilations)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(filters);
-        var filterShape = FrontEnd.ShapeOf(filters);
-        var geometry = TransposeGeometry(op, rank, FrontEnd.ShapeOf(input), filterShape, outputShape, strides, padding, dataFormat, dilations);
-        var w = FrontEnd.FilterToCanonical(FrontEnd.Flatten(filters), filterShape);
-        var y = ConvOps.Transpose<T>(geometry, FrontEnd.Flatten(input), w, []);
-        return FrontEnd.Wrap(y, geometry.OutputShape);
+        // Every argument TransposeGeometry reads (rank comes with op).
+        var key = new ArgumentKey(stackalloc long[ArgumentKey.Capacity]);
+        key.Add(op);
+        key.Add(input.Lengths);
+        key.Add(filters.Lengths);
+        key.Add(outputShape);
+        key.Add(strides);
+        key.Add(padding);
+        key.Add(dataFormat);
+        key.Add(dilations);
+        var geometry = TransposeGeometries.Find(key) ?? TransposeGeometries.Add(key,
+            TransposeGeometry(op, rank, FrontEnd.ShapeOf(input), FrontEnd.ShapeOf(filters), outputShape, strides, padding, dataFormat, dilations));
+        // The filter [k..., out, in] goes as it is: it is made canonical only when a new plan needs it.
+        var y = ConvOps.TransposeWithLayout<T>(geometry, FrontEnd.Data(input), FrontEnd.Data(filters), WeightLayout.KernelFirst, []);
+        return FrontEnd.Wrap(y, geometry.OutputTensorLengths);
     }
 
     private static Tensor<T> Forward<T>(string op, int rank, Tensor<T> input, Tensor<T> filters, IReadOnlyList<long>? strides,

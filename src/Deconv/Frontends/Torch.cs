@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Deconv;
 
@@ -230,16 +231,35 @@ public static class Torch
             : (int)bias.FlattenedLength;
     }
 
+    /// <summary>The geometries of the latest transposed-convolution calls (a layer called in a loop validates once).</summary>
+    private static readonly RecentGeometries TransposeGeometries = new();
+
+    [SkipLocalsInit] // the key's buffer needs no clearing: only what was written is read
     private static Tensor<T> Transpose<T>(string op, int rank, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, IReadOnlyList<long>? stride,
         IReadOnlyList<long>? padding, IReadOnlyList<long>? outputPadding, long groups, IReadOnlyList<long>? dilation, IReadOnlyList<long>? outputSize)
         where T : IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        var inputShape = FrontEnd.ShapeOf(input);
-        var geometry = TransposeGeometry(op, rank, inputShape, FrontEnd.ShapeOf(weight), stride, padding, outputPadding, groups, dilation, outputSize, BiasLength(op, bias));
-        var y = ConvOps.Transpose<T>(geometry, FrontEnd.Flatten(input), FrontEnd.Flatten(weight), bias is null ? [] : FrontEnd.Flatten(bias));
-        return FrontEnd.Wrap(y, Unbatch(geometry.OutputShape, inputShape.Length == rank + 1));
+        var biasLength = BiasLength(op, bias);
+        // Every argument TransposeGeometry reads (rank comes with op).
+        var key = new ArgumentKey(stackalloc long[ArgumentKey.Capacity]);
+        key.Add(op);
+        key.Add(input.Lengths);
+        key.Add(weight.Lengths);
+        key.Add(stride);
+        key.Add(padding);
+        key.Add(outputPadding);
+        key.Add(groups);
+        key.Add(dilation);
+        key.Add(outputSize);
+        key.Add(biasLength);
+        var geometry = TransposeGeometries.Find(key) ?? TransposeGeometries.Add(key,
+            TransposeGeometry(op, rank, FrontEnd.ShapeOf(input), FrontEnd.ShapeOf(weight), stride, padding, outputPadding, groups, dilation, outputSize, biasLength));
+        var y = ConvOps.Transpose<T>(geometry, FrontEnd.Data(input), FrontEnd.Data(weight), bias is null ? [] : FrontEnd.Data(bias));
+        // Unbatched input (C, L...) gives unbatched output.
+        var lengths = geometry.OutputTensorLengths;
+        return FrontEnd.Wrap(y, input.Rank == rank + 1 ? lengths[1..] : lengths);
     }
 
     private static Tensor<T> Forward<T>(string op, int rank, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, IReadOnlyList<long>? stride,

@@ -19,6 +19,7 @@ namespace Deconv;
 public sealed class ConvGeometry : IEquatable<ConvGeometry>
 {
     private readonly AxisGeometry[] _axes;
+    private readonly nint[] _outputLengths; // OutputShape as tensor lengths
 
     /// <summary>Creates and validates a geometry; <paramref name="op"/> names the operation in error messages.</summary>
     /// <exception cref="ConvolutionArgumentException">A count is not positive, channels do not divide by groups, an axis is invalid, or a size overflows.</exception>
@@ -33,6 +34,11 @@ public sealed class ConvGeometry : IEquatable<ConvGeometry>
         _axes = [.. axes];
         Layout = layout;
         Validate(op);
+        // Cached: the engine and the one-shot front ends read these on every call.
+        InputLength = Shapes.Product(InputShape);
+        OutputLength = Shapes.Product(OutputShape);
+        WeightLength = Shapes.Product(WeightShape);
+        _outputLengths = [.. OutputShape.Select(l => (nint)l)];
     }
 
     /// <summary>Batch size N (may be 0).</summary>
@@ -72,13 +78,16 @@ public sealed class ConvGeometry : IEquatable<ConvGeometry>
     public long[] WeightShape => [InputChannels, OutputChannelsPerGroup, .. _axes.Select(a => (long)a.Kernel)];
 
     /// <summary>Number of elements of <see cref="InputShape"/>.</summary>
-    public long InputLength => Shapes.Product(InputShape);
+    public long InputLength { get; }
 
     /// <summary>Number of elements of <see cref="OutputShape"/>.</summary>
-    public long OutputLength => Shapes.Product(OutputShape);
+    public long OutputLength { get; }
 
     /// <summary>Number of elements of <see cref="WeightShape"/>.</summary>
-    public long WeightLength => Shapes.Product(WeightShape);
+    public long WeightLength { get; }
+
+    /// <summary><see cref="OutputShape"/> as tensor lengths, for the result of a one-shot call (read-only, so never changed).</summary>
+    internal ReadOnlySpan<nint> OutputTensorLengths => _outputLengths;
 
     /// <summary>Multiply-adds that the transposed (or forward) convolution needs, without any multiplication by inserted zeros.</summary>
     public long MultiplyAdds => Shapes.Product([Batch, InputChannels, OutputChannelsPerGroup,

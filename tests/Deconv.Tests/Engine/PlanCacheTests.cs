@@ -20,10 +20,10 @@ public class PlanCacheTests
         PlanCache.Clear();
         var (x, w) = (Data(Geometry.InputLength, 1), Data(Geometry.WeightLength, 2));
         var first = ConvOps.Transpose<float>(Geometry, x, w, []);
-        var entry = PlanCache.Rent(Geometry, w, [], ConvOps.Threads);
+        var entry = PlanCache.Rent(Geometry, w, WeightLayout.Canonical, [], ConvOps.Threads);
         PlanCache.Return(entry);
         Assert.Equal(1, PlanCache.Count);
-        Assert.Same(entry, PlanCache.Rent(Geometry, w.ToArray(), [], ConvOps.Threads)); // equal contents, another array
+        Assert.Same(entry, PlanCache.Rent(Geometry, w.ToArray(), WeightLayout.Canonical, [], ConvOps.Threads)); // equal contents, another array
         Assert.Equal(first, ScatterView.ConvTranspose<float>(Geometry, x, w, []));
     }
 
