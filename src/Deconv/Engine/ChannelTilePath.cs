@@ -21,6 +21,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     private readonly WorkItem[] _items;
     private readonly AlignedBuffer _packedArray, _scratchArray;
     private readonly float* _packed, _scratch;
+    private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
     private readonly SimdWidth _simd;
 
@@ -33,7 +34,10 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         _blocks = (g.Mg + 2 * _width - 1) / (2 * _width);
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
-        _scratchArray = PinnedArray(scratchLength, out _scratch);
+        // Without padding the scratch would be a plain copy of x (unet: k = s = 2 needs none).
+        _readsInput = g.Layout == DataLayout.ChannelsLast && (_pad0, _pad1, _pad2) == (0, 0, 0)
+            && (_padded0, _padded1, _padded2) == (g.A0.Input, g.A1.Input, g.A2.Input);
+        _scratchArray = PinnedArray(_readsInput ? 0 : scratchLength, out _scratch);
         _packedArray = PinnedArray(packedLength, out _packed);
 
         var phases = new List<Phase>();
@@ -96,7 +100,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             : new ChannelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
     }
 
-    public override int ScratchRows => G.N * G.A0.Input * G.A1.Input;
+    public override int ScratchRows => _readsInput ? 0 : G.N * G.A0.Input * G.A1.Input;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void FillScratch(float* x, int first, int count)
@@ -138,27 +142,29 @@ internal sealed unsafe class ChannelTilePath : PhasePath
 
     public override void RunItem(int index, float* x, float* y)
     {
+        var source = _readsInput ? x : _scratch;
         switch (_simd)
         {
             case SimdWidth.V512:
-                RunItem<Vector512<float>, Simd512>(index, y);
+                RunItem<Vector512<float>, Simd512>(index, source, y);
                 break;
             case SimdWidth.V256:
-                RunItem<Vector256<float>, Simd256>(index, y);
+                RunItem<Vector256<float>, Simd256>(index, source, y);
                 break;
             case SimdWidth.V128:
-                RunItem<Vector128<float>, Simd128>(index, y);
+                RunItem<Vector128<float>, Simd128>(index, source, y);
                 break;
             default:
-                RunItem<float, SimdScalar>(index, y);
+                RunItem<float, SimdScalar>(index, source, y);
                 break;
         }
     }
 
     private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
 
+    /// <summary>Work item <paramref name="index"/>, reading the input from <paramref name="source"/> (the scratch, or x when it needs no padding).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunItem<TV, TS>(int index, float* y)
+    private void RunItem<TV, TS>(int index, float* source, float* y)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -170,7 +176,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         var firstChannel = item.Group * G.Mg + item.Block * 2 * _width;
         var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
-        var input = _scratch + (long)item.Group * G.Cg;
+        var input = source + (long)item.Group * G.Cg;
         // The item's sums, [pixel][lane], stored once at the end: channels-first output is then written
         // channel by channel rather than jumping between channel planes for every pixel.
         var sums = stackalloc float[chunk * 2 * _width];

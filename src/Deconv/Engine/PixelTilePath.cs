@@ -24,6 +24,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly WorkItem[] _items;
     private readonly AlignedBuffer _packedArray, _scratchArray;
     private readonly float* _packed, _scratch;
+    private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
     private readonly SimdWidth _simd;
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
@@ -39,7 +40,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
         _spreadIndices = _blockChannels == 12 ? SpreadIndices(g, simd, _tilePixels) : null;
-        _scratchArray = PinnedArray(scratchLength, out _scratch);
+        // Without padding the scratch would be a plain copy of x (unet: k = s = 2 needs none).
+        _readsInput = g.Layout == DataLayout.ChannelsFirst && (_pad0, _pad1, _pad2) == (0, 0, 0)
+            && (_padded0, _padded1, _padded2) == (g.A0.Input, g.A1.Input, g.A2.Input);
+        _scratchArray = PinnedArray(_readsInput ? 0 : scratchLength, out _scratch);
         _packedArray = PinnedArray(packedLength, out _packed);
 
         var phases = new List<Phase>();
@@ -126,7 +130,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
             : new PixelTilePath(g, weight, bias, activation, slope, simd, padding, scratch.Value, packed.Value);
     }
 
-    public override int ScratchRows => G.N * G.C * G.A0.Input * G.A1.Input;
+    public override int ScratchRows => _readsInput ? 0 : G.N * G.C * G.A0.Input * G.A1.Input;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void FillScratch(float* x, int first, int count)
@@ -172,19 +176,20 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     public override void RunItem(int index, float* x, float* y)
     {
+        var source = _readsInput ? x : _scratch;
         switch (_simd)
         {
             case SimdWidth.V512:
-                RunItem<Vector512<float>, Simd512>(index, y);
+                RunItem<Vector512<float>, Simd512>(index, source, y);
                 break;
             case SimdWidth.V256:
-                RunItem<Vector256<float>, Simd256>(index, y);
+                RunItem<Vector256<float>, Simd256>(index, source, y);
                 break;
             case SimdWidth.V128:
-                RunItem<Vector128<float>, Simd128>(index, y);
+                RunItem<Vector128<float>, Simd128>(index, source, y);
                 break;
             default:
-                RunItem<float, SimdScalar>(index, y);
+                RunItem<float, SimdScalar>(index, source, y);
                 break;
         }
     }
@@ -209,8 +214,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>The longest phase row: outputs of the last axis in one phase.</summary>
     private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
+    /// <summary>Work item <paramref name="index"/>, reading the input from <paramref name="source"/> (the scratch, or x when it needs no padding).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunItem<TV, TS>(int index, float* y)
+    private void RunItem<TV, TS>(int index, float* source, float* y)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -219,7 +225,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var firstChannel = item.Group * G.Mg + item.Block * _blockChannels;
         var channels = Math.Min(_blockChannels, G.Mg - item.Block * _blockChannels);
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
-        var input = _scratch + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
+        var input = source + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
         var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
         var outputChannelStride = OutputChannelStride;
         var positionStride = G.A2.Stride * OutputPositionStride; // between neighbouring outputs of a phase row

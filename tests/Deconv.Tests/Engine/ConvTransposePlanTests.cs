@@ -179,6 +179,7 @@ public class ConvTransposePlanTests
         { "stride far above the kernel", 1, 2, 17, 1, [new AxisGeometry(5, 2, 7, 1, 0, 40), new AxisGeometry(3, 1, 4, 1, 0, 12)] },
         { "output far past the full result", 1, 3, 2, 1, [new AxisGeometry(2, 2, 1, 1, 0, 70)] },
         { "depthwise with multiplier", 1, 5, 15, 5, [new AxisGeometry(40, 4, 2, 1, 1, 80)] },
+        { "kernel = stride, rows of whole tiles (x read in place, no copy)", 2, 5, 7, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry(32, 2, 2, 1, 0, 64)] },
         { "3-D with dilation and crops", 1, 3, 5, 1, [new AxisGeometry(3, 2, 2, 2, 1, 6), new AxisGeometry(4, 3, 3, 1, 2, 12), new AxisGeometry(5, 2, 1, 3, 0, 9)] },
     };
 
