@@ -40,7 +40,7 @@ public sealed unsafe class ConvForwardPlan
     private readonly float[] _bias; // [C], zeros when no bias was given
     private readonly PaddedLargeSide? _scratch;
     private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector
-    private readonly float[]? _packedArray;
+    private readonly AlignedBuffer? _packedArray;
     private readonly long[]? _panelOffsets; // [group * blocks + block]
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
@@ -120,7 +120,7 @@ public sealed unsafe class ConvForwardPlan
 
         _tapOffsets = _scratch.TapOffsets();
         _windowOffsets = _scratch.WindowOffsets();
-        _packedArray = GC.AllocateArray<float>((int)packedLength!.Value, pinned: true);
+        _packedArray = new AlignedBuffer(packedLength!.Value);
         _panelOffsets = new long[_laneGroups * _blocks];
         _tapBlock = (int)Math.Clamp(PanelBlockBytes / ((long)_g.Mg * 2 * _width * sizeof(float)), 1, _tapOffsets.Length);
         Pack();
@@ -266,30 +266,28 @@ public sealed unsafe class ConvForwardPlan
     /// </summary>
     private void Pack()
     {
-        fixed (float* packed = _packedArray)
+        var packed = _packedArray!.Data;
+        long offset = 0;
+        for (var group = 0; group < _laneGroups; group++)
+        for (var block = 0; block < _blocks; block++)
         {
-            long offset = 0;
-            for (var group = 0; group < _laneGroups; group++)
-            for (var block = 0; block < _blocks; block++)
+            _panelOffsets![group * _blocks + block] = offset;
+            var width = BlockWidth(block);
+            var t = 0;
+            for (var k0 = 0; k0 < _g.A0.Kernel; k0++)
+            for (var k1 = 0; k1 < _g.A1.Kernel; k1++)
+            for (var k2 = 0; k2 < _g.A2.Kernel; k2++, t++)
+            for (var j = 0; j < _g.Mg; j++)
             {
-                _panelOffsets![group * _blocks + block] = offset;
-                var width = BlockWidth(block);
-                var t = 0;
-                for (var k0 = 0; k0 < _g.A0.Kernel; k0++)
-                for (var k1 = 0; k1 < _g.A1.Kernel; k1++)
-                for (var k2 = 0; k2 < _g.A2.Kernel; k2++, t++)
-                for (var j = 0; j < _g.Mg; j++)
+                var target = packed + offset + ((long)t * _g.Mg + j) * width;
+                for (var lane = 0; lane < width; lane++)
                 {
-                    var target = packed + offset + ((long)t * _g.Mg + j) * width;
-                    for (var lane = 0; lane < width; lane++)
-                    {
-                        var c = block * 2 * _width + lane;
-                        target[lane] = c < _laneChannels ? _weight[_g.WeightIndex(group * _g.Cg + c, j, k0, k1, k2)] : 0f;
-                    }
+                    var c = block * 2 * _width + lane;
+                    target[lane] = c < _laneChannels ? _weight[_g.WeightIndex(group * _g.Cg + c, j, k0, k1, k2)] : 0f;
                 }
-
-                offset += (long)_tapOffsets!.Length * _g.Mg * width;
             }
+
+            offset += (long)_tapOffsets!.Length * _g.Mg * width;
         }
     }
 
@@ -348,7 +346,8 @@ public sealed unsafe class ConvForwardPlan
         var x = stackalloc float*[tilePixels];
         // Depthwise, each lane reads its own channel; otherwise all lanes read the group's channels.
         var input = _scratch!.Data + (_depthwise ? firstChannel : (long)item.Group * _g.Mg);
-        fixed (float* packed = _packedArray, bias = _bias)
+        var packed = _packedArray!.Data;
+        fixed (float* bias = _bias)
         fixed (int* tapOffsets = _tapOffsets, windows = _windowOffsets)
         {
             var panel = packed + _panelOffsets![item.Group * _blocks + item.Block];

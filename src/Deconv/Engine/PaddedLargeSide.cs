@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -20,22 +19,22 @@ internal sealed unsafe class PaddedLargeSide
     public const int Slack = 32;
 
     private readonly Lifted _g;
-    private readonly float[] _array;
+    private readonly AlignedBuffer _buffer;
     private readonly int _padded0, _padded1, _padded2;
 
     private PaddedLargeSide(Lifted g, long padded0, long padded1, long padded2, long length)
     {
         _g = g;
         (_padded0, _padded1, _padded2) = ((int)padded0, (int)padded1, (int)padded2);
-        _array = GC.AllocateArray<float>((int)length + Slack, pinned: true);
-        Data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+        _buffer = new AlignedBuffer(length + Slack);
+        Data = _buffer.Data;
     }
 
     /// <summary>The buffer's first element.</summary>
     public float* Data { get; }
 
     /// <summary>Floats held.</summary>
-    public long Length => _array.Length;
+    public long Length => _buffer.Length;
 
     /// <summary>Rows (n, o0, o1) of the copy; each is O2 positions of M channels.</summary>
     public int Rows => _g.N * _g.A0.Output * _g.A1.Output;

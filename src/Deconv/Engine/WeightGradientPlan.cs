@@ -50,7 +50,7 @@ public sealed unsafe class WeightGradientPlan
     private readonly Lifted _g;
     private readonly long _largeLength, _smallLength, _weightLength, _plane;
     private readonly PaddedLargeSide? _large;
-    private readonly float[]? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
+    private readonly AlignedBuffer? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
     private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
     private readonly bool _channelLanes;
     private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector // lanes over c and tile rows over j (few j per group), rather than the other way round
@@ -145,7 +145,7 @@ public sealed unsafe class WeightGradientPlan
             return;
         }
 
-        _smallArray = GC.AllocateArray<float>((int)smallLength + PaddedLargeSide.Slack, pinned: true);
+        _smallArray = new AlignedBuffer(smallLength + PaddedLargeSide.Slack);
         _smallParts = _channelLanes ? _g.G * cLaneBlocks : _g.C;
         var cBlocks = (_g.Cg + ChannelBlock - 1) / ChannelBlock;
         var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
@@ -314,39 +314,37 @@ public sealed unsafe class WeightGradientPlan
     /// </summary>
     private void FillSmall(float* small, int first, int count)
     {
-        fixed (float* target = _smallArray)
+        var target = _smallArray!.Data;
+        if (_channelLanes)
         {
-            if (_channelLanes)
-            {
-                FillSmallLaneBlocks(small, target, first, count);
-                return;
-            }
+            FillSmallLaneBlocks(small, target, first, count);
+            return;
+        }
 
-            if (_depthwise)
-            {
-                FillSmallChannelsLast(small, target, first, count);
-                return;
-            }
+        if (_depthwise)
+        {
+            FillSmallChannelsLast(small, target, first, count);
+            return;
+        }
 
-            for (var c = first; c < first + count; c++)
+        for (var c = first; c < first + count; c++)
+        {
+            var row = target + (long)c * _smallRowStride;
+            if (_g.Layout == DataLayout.ChannelsFirst)
             {
-                var row = target + (long)c * _smallRowStride;
-                if (_g.Layout == DataLayout.ChannelsFirst)
+                // small: [N, C, I...]: one contiguous plane per n.
+                var bytes = _plane * sizeof(float);
+                for (var n = 0; n < _g.N; n++)
                 {
-                    // small: [N, C, I...]: one contiguous plane per n.
-                    var bytes = _plane * sizeof(float);
-                    for (var n = 0; n < _g.N; n++)
-                    {
-                        Buffer.MemoryCopy(small + ((long)n * _g.C + c) * _plane, row + n * _plane, bytes, bytes);
-                    }
+                    Buffer.MemoryCopy(small + ((long)n * _g.C + c) * _plane, row + n * _plane, bytes, bytes);
                 }
-                else
+            }
+            else
+            {
+                // small: [N, I..., C].
+                for (var p = 0; p < _pixels; p++)
                 {
-                    // small: [N, I..., C].
-                    for (var p = 0; p < _pixels; p++)
-                    {
-                        row[p] = small[(long)p * _g.C + c];
-                    }
+                    row[p] = small[(long)p * _g.C + c];
                 }
             }
         }
@@ -474,7 +472,8 @@ public sealed unsafe class WeightGradientPlan
         var tapSums = item.CCount * blockWidth;
         var sumsArray = ArrayPool<float>.Shared.Rent(item.TapCount * tapSums); // [tap][c][lane]
         var firstC = item.Group * _g.Cg + item.FirstC;
-        fixed (float* small = _smallArray, allSums = sumsArray)
+        var small = _smallArray!.Data;
+        fixed (float* allSums = sumsArray)
         fixed (int* windows = _windowOffsets)
         for (var t = 0; t < item.TapCount; t++)
         {
@@ -554,7 +553,7 @@ public sealed unsafe class WeightGradientPlan
         var zeroOffset = 0;
         new Span<float>(sums, blocks * mg * 2 * _width).Clear();
         var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * mg;
-        fixed (float* small = _smallArray)
+        var small = _smallArray!.Data;
         fixed (int* windows = _windowOffsets)
         {
             for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
@@ -629,7 +628,8 @@ public sealed unsafe class WeightGradientPlan
         var sums = new float[taps * _width]; // [tap][lane]
         var tile = stackalloc float[tileTaps * _width];
         var o = stackalloc int[tileTaps];
-        fixed (float* small = _smallArray, sum = sums)
+        var small = _smallArray!.Data;
+        fixed (float* sum = sums)
         fixed (int* windows = _windowOffsets)
         {
             var large = _large!.Data + item.FirstC;
