@@ -43,6 +43,21 @@ public class ConvTransposePlanTests
         }
     }
 
+    [Theory]
+    [InlineData(13, 16, 32, 16, 256, 1)] // 12-channel tiles, 16 phases
+    [InlineData(21, 32, 64, 32, 512, 1)] // 12-channel tiles and a partial block, 32 phases (fcn-like)
+    [InlineData(3, 32, 64, 32, 1024, 2)] // three-channel tiles, 32 phases, two images
+    [InlineData(1, 64, 128, 64, 2048, 1)] // one-channel tiles, 64 phases
+    public void Large_strides_write_interleaved_phases_bit_for_bit_like_the_direct_path(int m, int stride, int kernel, int crop, int output, int batch)
+    {
+        var axes = new[] { new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry((output + 2 * crop - kernel) / stride + 1, kernel, stride, 1, crop, output) };
+        var c = EngineCases.WithData(new Random(17), new ConvGeometry(batch, 5, m, 1, axes), bias: true);
+        var y = c.RunEngine(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+        Assert.Equal(y, c.RunEngine(1, ConvTransposeStrategy.PixelTiles));
+    }
+
     [Fact]
     public void Depthwise_rows_are_chosen_for_channels_first_depthwise_and_refused_otherwise()
     {
