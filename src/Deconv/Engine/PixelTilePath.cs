@@ -238,11 +238,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
         var outputChannelStride = OutputChannelStride;
         var positionStride = G.A2.Stride * OutputPositionStride; // between neighbouring outputs of a phase row
-        var taps = phase.TapOffsets.Length;
         var tile = stackalloc float[12 * 2 * _width]; // the largest tile: rows x channels x pixels is at most 12 x 2W
         var rowInput = stackalloc float*[4];
         var rowOutput = stackalloc long[4];
-        fixed (int* tapOffsets = phase.TapOffsets)
         fixed (float* bias = Bias)
         {
             var rowEnd = item.FirstRow + item.RowCount;
@@ -260,24 +258,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
                 for (var u = item.FirstPixel; u < pixelEnd; u += _tilePixels)
                 {
-                    if (_blockChannels == 12)
-                    {
-                        var second = _tileRows == 2 ? rowInput[1] + u : rowInput[0] + u + _width;
-                        PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, second, tile);
-                    }
-                    else if (_blockChannels == 1)
-                    {
-                        PixelKernels.OneChannel<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride,
-                            rowInput[0] + u, rowInput[1] + u, rowInput[2] + u, rowInput[3] + u, tile);
-                    }
-                    else if (_blockChannels == 3)
-                    {
-                        PixelKernels.ThreeChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[1] + u, tile);
-                    }
-                    else
-                    {
-                        PixelKernels.FourChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[1] + u, tile);
-                    }
+                    RunTile<TV, TS>(panel, phase.TapOffsets, inputChannelStride, rowInput, u, tile);
 
                     var pixels = Math.Min(_tilePixels, pixelEnd - u);
                     for (var r = 0; r < validRows; r++)
