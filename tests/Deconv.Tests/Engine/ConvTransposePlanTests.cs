@@ -58,6 +58,21 @@ public class ConvTransposePlanTests
         Assert.Equal(y, c.RunEngine(1, ConvTransposeStrategy.PixelTiles));
     }
 
+    [Theory]
+    [InlineData(13)]
+    [InlineData(16)]
+    [InlineData(28)]
+    [InlineData(24)]
+    public void Channels_left_over_after_blocks_of_12_take_the_four_channel_tiles_bit_for_bit(int m)
+    {
+        // Phase rows of 40 outputs: 12-channel tiles of one row; 1-4 channels left over take 4-channel tiles of two rows.
+        AxisGeometry[] axes = [new AxisGeometry(5, 3, 2, 1, 1, 9), new AxisGeometry(40, 4, 2, 1, 1, 80)];
+        var c = EngineCases.WithData(new Random(18), new ConvGeometry(2, 7, m, 1, axes), bias: true);
+        var y = c.RunEngine(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+    }
+
     [Fact]
     public void Depthwise_rows_are_chosen_for_channels_first_depthwise_and_refused_otherwise()
     {
