@@ -23,13 +23,11 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     private readonly float* _packed, _scratch;
     private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
-    private readonly SimdWidth _simd;
 
     private ChannelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
         (int Before, long Length)[] padding, long scratchLength, long packedLength)
-        : base(g, bias, activation, slope)
+        : base(g, bias, activation, slope, simd)
     {
-        _simd = simd;
         _width = (int)simd;
         _blocks = (g.Mg + 2 * _width - 1) / (2 * _width);
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
@@ -140,34 +138,13 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         }
     }
 
-    public override void RunItem(int index, float* x, float* y)
-    {
-        var source = _readsInput ? x : _scratch;
-        switch (_simd)
-        {
-            case SimdWidth.V512:
-                RunItem<Vector512<float>, Simd512>(index, source, y);
-                break;
-            case SimdWidth.V256:
-                RunItem<Vector256<float>, Simd256>(index, source, y);
-                break;
-            case SimdWidth.V128:
-                RunItem<Vector128<float>, Simd128>(index, source, y);
-                break;
-            default:
-                RunItem<float, SimdScalar>(index, source, y);
-                break;
-        }
-    }
-
     private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
 
-    /// <summary>Work item <paramref name="index"/>, reading the input from <paramref name="source"/> (the scratch, or x when it needs no padding).</summary>
+    /// <summary>Work item <paramref name="index"/>, reading the input from the scratch, or from x when it needs no padding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunItem<TV, TS>(int index, float* source, float* y)
-        where TV : struct
-        where TS : struct, ISimd<TV>
+    protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
+        var source = _readsInput ? x : _scratch;
         const int tilePixels = TileKernels.Pixels;
         const int chunk = ChunkTiles * tilePixels;
         var item = _items[index];
@@ -181,7 +158,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         // channel by channel rather than jumping between channel planes for every pixel.
         var sums = stackalloc float[chunk * 2 * _width];
         var outBase = stackalloc long[chunk];
-        var x = stackalloc float*[tilePixels];
+        var pixelInput = stackalloc float*[tilePixels]; // each pixel of the tile: its input at shift 0
         fixed (int* tapOffsets = phase.TapOffsets)
         fixed (float* bias = Bias)
         {
@@ -194,25 +171,25 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                     if (p < valid)
                     {
                         var (inOffset, outOffset) = Locate(phase, cursor);
-                        x[p] = input + inOffset;
+                        pixelInput[p] = input + inOffset;
                         outBase[first + p] = outOffset;
                         cursor.Advance(phase);
                     }
                     else
                     {
                         // A partial tile repeats its last pixel; the copies are not stored.
-                        x[p] = x[valid - 1];
+                        pixelInput[p] = pixelInput[valid - 1];
                     }
                 }
 
                 var tile = sums + first * blockWidth; // a partial last tile still fits: chunk is a multiple of tilePixels
                 if (blockWidth == 2 * _width)
                 {
-                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2], pixelInput[3], pixelInput[4], pixelInput[5], tile);
                 }
                 else
                 {
-                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, x[0], x[1], x[2], x[3], x[4], x[5], tile);
+                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2], pixelInput[3], pixelInput[4], pixelInput[5], tile);
                 }
             }
 

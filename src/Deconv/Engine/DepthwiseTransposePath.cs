@@ -27,7 +27,6 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     /// <summary>Output rows (o0, o1) per work item at most.</summary>
     private const int ItemRows = 32;
 
-    private readonly SimdWidth _simd;
     private readonly float[] _weight; // [C][k0][k1][k2]
     private readonly int _taps;
     private readonly long _inputPlane;
@@ -41,9 +40,8 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     private readonly int[] _rowTapWeight;
 
     private DepthwiseTransposePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
-        : base(g, bias, activation, slope)
+        : base(g, bias, activation, slope, simd)
     {
-        _simd = simd;
         _taps = g.A0.Kernel * g.A1.Kernel * g.A2.Kernel;
         _weight = new float[(long)g.C * _taps];
         for (var c = 0; c < g.C; c++)
@@ -85,29 +83,8 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         // Reads x directly.
     }
 
-    public override void RunItem(int index, float* x, float* y)
-    {
-        switch (_simd)
-        {
-            case SimdWidth.V512:
-                RunItem<Vector512<float>, Simd512>(index, x, y);
-                break;
-            case SimdWidth.V256:
-                RunItem<Vector256<float>, Simd256>(index, x, y);
-                break;
-            case SimdWidth.V128:
-                RunItem<Vector128<float>, Simd128>(index, x, y);
-                break;
-            default:
-                RunItem<float, SimdScalar>(index, x, y);
-                break;
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunItem<TV, TS>(int index, float* x, float* y)
-        where TV : struct
-        where TS : struct, ISimd<TV>
+    protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
         var item = _items[index];
         var channel = item.Plane % G.C; // = the group: one channel in and out each
@@ -131,7 +108,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
 
                 var outputRow = output + (long)row * G.A2.Output;
                 var stride = G.A2.Stride;
-                var zip = stride == 2 && _lastAxisOrder.Length == 2 && _simd == SimdWidth.V512 && Avx512F.IsSupported;
+                var zip = stride == 2 && _lastAxisOrder.Length == 2 && KernelWidth == SimdWidth.V512 && Avx512F.IsSupported;
                 var longest = Phases[2][_lastAxisOrder[0]].Count; // the phase with the first output has the most
                 for (var first = 0; first < longest; first += Segment)
                 {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -18,9 +19,10 @@ namespace Deconv.Engine;
 /// </remarks>
 internal abstract unsafe class PhasePath
 {
-    protected PhasePath(Lifted g, float[] bias, FusedActivation activation, float slope)
+    protected PhasePath(Lifted g, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
     {
         G = g;
+        KernelWidth = simd;
         Bias = bias;
         Activation = activation;
         Slope = slope;
@@ -32,6 +34,9 @@ internal abstract unsafe class PhasePath
     protected readonly Lifted G;
 
     protected float[] Bias { get; }
+
+    /// <summary>The vector width the kernels are compiled for.</summary>
+    protected SimdWidth KernelWidth { get; }
 
     protected FusedActivation Activation { get; }
 
@@ -56,7 +61,29 @@ internal abstract unsafe class PhasePath
     public abstract void FillScratch(float* x, int first, int count);
 
     /// <summary>Computes and stores the outputs of one work item (the paths that copy x into their scratch read that instead).</summary>
-    public abstract void RunItem(int index, float* x, float* y);
+    public void RunItem(int index, float* x, float* y)
+    {
+        switch (KernelWidth)
+        {
+            case SimdWidth.V512:
+                RunItem<Vector512<float>, Simd512>(index, x, y);
+                break;
+            case SimdWidth.V256:
+                RunItem<Vector256<float>, Simd256>(index, x, y);
+                break;
+            case SimdWidth.V128:
+                RunItem<Vector128<float>, Simd128>(index, x, y);
+                break;
+            default:
+                RunItem<float, SimdScalar>(index, x, y);
+                break;
+        }
+    }
+
+    /// <summary><see cref="RunItem(int, float*, float*)"/> with kernels of one vector type.</summary>
+    protected abstract void RunItem<TV, TS>(int index, float* x, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>;
 
     /// <summary>Distance between output channels in y.</summary>
     protected long OutputChannelStride => G.Layout == DataLayout.ChannelsFirst ? OutputPlane : 1;

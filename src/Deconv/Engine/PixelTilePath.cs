@@ -27,15 +27,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly float* _packed, _scratch;
     private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
-    private readonly SimdWidth _simd;
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
 
     private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
         (int Before, long Length)[] padding, long scratchLength, long packedLength)
-        : base(g, bias, activation, slope)
+        : base(g, bias, activation, slope, simd)
     {
-        _simd = simd;
         _width = (int)simd;
         (_blockChannels, _tileRows, _tilePixels) = TileShape(g, simd);
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
@@ -182,26 +180,6 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
     }
 
-    public override void RunItem(int index, float* x, float* y)
-    {
-        var source = _readsInput ? x : _scratch;
-        switch (_simd)
-        {
-            case SimdWidth.V512:
-                RunItem<Vector512<float>, Simd512>(index, source, y);
-                break;
-            case SimdWidth.V256:
-                RunItem<Vector256<float>, Simd256>(index, source, y);
-                break;
-            case SimdWidth.V128:
-                RunItem<Vector128<float>, Simd128>(index, source, y);
-                break;
-            default:
-                RunItem<float, SimdScalar>(index, source, y);
-                break;
-        }
-    }
-
     /// <summary>
     /// The tile: output channels per block, rows, and pixels per row. 12 channels for many channels with
     /// 512-bit vectors (32 registers hold the 24 accumulators), in one row of two vectors or, when phase
@@ -222,12 +200,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>The longest phase row: outputs of the last axis in one phase.</summary>
     private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
-    /// <summary>Work item <paramref name="index"/>, reading the input from <paramref name="source"/> (the scratch, or x when it needs no padding).</summary>
+    /// <summary>Work item <paramref name="index"/>, reading the input from the scratch, or from x when it needs no padding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunItem<TV, TS>(int index, float* source, float* y)
-        where TV : struct
-        where TS : struct, ISimd<TV>
+    protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
+        var source = _readsInput ? x : _scratch;
         if (_interleaved > 1)
         {
             RunInterleaved<TV, TS>(index, source, y);
