@@ -161,6 +161,9 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Floats the plan holds besides the geometry: weight (packed, or a copy for the direct path), bias and input scratch.</summary>
     public long ExtraFloats => (_direct?.ExtraFloats ?? 0) + _bias.Length + (_path?.ExtraFloats ?? 0);
 
+    /// <summary>Last-axis phases the pixel path computes in one tile (1 for every other path), for tests.</summary>
+    internal int MergedPhases => (_path as PixelTilePath)?.MergedPhaseCount ?? 1;
+
     /// <summary>SIMD lanes per vector of the fast paths on this machine (1 without SIMD).</summary>
     internal int VectorWidth { get; }
 

@@ -29,6 +29,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
+    private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
 
     private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
         (int Before, long Length)[] padding, long scratchLength, long packedLength)
@@ -36,14 +37,17 @@ internal sealed unsafe class PixelTilePath : PhasePath
     {
         _width = (int)simd;
         (_blockChannels, _tileRows, _tilePixels) = TileShape(g, simd);
+        _merged = MergedPhases(g, Phases[2], simd, _blockChannels);
+        // A merged tile's 12 lanes are 12 / merged channels times the merged phases.
+        _blockChannels /= _merged;
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
         // 1-4 channels left over after blocks of 12 take the 4-channel kernel, two rows of the same pixels, rather than
         // a 12-channel tile of mostly zero weights (unet and hifigan, 256 = 21 x 12 + 4: 2-3% faster).
-        var tail = (_blockChannels, _tileRows, _tilePixels) == (12, 1, 2 * _width) && g.Mg % 12 is >= 1 and <= 4;
-        _shapes = [.. Enumerable.Range(0, _blocks).Select(b => tail && b == _blocks - 1 ? (4, 2, _tilePixels) : (_blockChannels, _tileRows, _tilePixels))];
+        var tail = _merged == 1 && (_blockChannels, _tileRows, _tilePixels) == (12, 1, 2 * _width) && g.Mg % 12 is >= 1 and <= 4;
+        _shapes = [.. Enumerable.Range(0, _blocks).Select(b => tail && b == _blocks - 1 ? (4, 2, _tilePixels) : (_blockChannels * _merged, _tileRows, _tilePixels))];
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
-        _spreadIndices = _blockChannels == 12 ? SpreadIndices(g, simd, _tilePixels) : null;
+        _spreadIndices = _blockChannels == 12 && _merged == 1 ? SpreadIndices(g, simd, _tilePixels) : null;
         _interleaved = InterleavedPhases(g, Phases[2], simd, _tilePixels);
         // Without padding the scratch would be a plain copy of x (unet: k = s = 2 needs none).
         _readsInput = g.Layout == DataLayout.ChannelsFirst && (_pad0, _pad1, _pad2) == (0, 0, 0)
@@ -55,7 +59,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var items = new List<WorkItem>();
         long panelOffset = 0;
         var chunkPixels = ChunkTiles * _tilePixels;
-        foreach (var (p0, p1, p2) in OutputPhases())
+        // Merged phases: only the last axis's first (by output) stands for them all.
+        foreach (var (p0, p1, p2) in OutputPhases().Where(p => _merged == 1 || p.P2.FirstOutput == 0))
         {
             var phase = new Phase(p0, p1, p2, (int)((long)g.N * p0.Count * p1.Count),
                 TapOffsets(p0, p1, p2, (long)_padded1 * _padded2, _padded2, 1), new long[g.G * _blocks]);
@@ -69,7 +74,14 @@ internal sealed unsafe class PixelTilePath : PhasePath
             phases.Add(phase);
         }
 
-        PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * _blockChannels, _shapes[block].Channels));
+        if (_merged == 1)
+        {
+            PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * _blockChannels, _shapes[block].Channels));
+        }
+        else
+        {
+            PackMergedPanels(weight, phases);
+        }
 
         // A stretch of rows outermost, then every channel block and every phase of it in turn: the stretch's
         // inputs (ChunkRows rows of every channel, 512 KB for unet) stay in L2 while all blocks read them, and
@@ -95,6 +107,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     public override int ItemCount => _items.Length;
+
+    /// <summary>Last-axis phases that share each tile (1: none merged); see <see cref="MergedPhases"/>.</summary>
+    public int MergedPhaseCount => _merged;
 
     public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
 
@@ -215,7 +230,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var phase = _phases[item.Phase];
         var shape = _shapes[item.Block];
         var firstChannel = item.Group * G.Mg + item.Block * _blockChannels;
-        var channels = Math.Min(shape.Channels, G.Mg - item.Block * _blockChannels);
+        var channels = Math.Min(_blockChannels, G.Mg - item.Block * _blockChannels);
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
         var input = source + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
         var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
@@ -244,6 +259,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     RunTile<TV, TS>(shape, panel, phase.TapOffsets, inputChannelStride, rowInput, u, tile);
 
                     var pixels = Math.Min(shape.Pixels, pixelEnd - u);
+                    if (_merged > 1)
+                    {
+                        StoreMerged(tile, shape.Pixels, pixels, validRows, rowOutput, firstChannel, channels, u, y, bias);
+                        continue;
+                    }
+
                     for (var r = 0; r < validRows; r++)
                     for (var j = 0; j < channels; j++)
                     {
@@ -261,6 +282,85 @@ internal sealed unsafe class PixelTilePath : PhasePath
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// How many phases of the last axis share each 12-lane tile: the stride, when every phase of the axis reads the
+    /// same inputs (same first input and shifts, as with kernel = stride and no padding: unet), the output is
+    /// channels-first, AVX-512 computes 12-channel tiles and the stride is 2 or 4; else 1. A tile of 12 / stride
+    /// channels then holds all the phases of a row, whose outputs alternate along it, so it writes them as whole
+    /// vectors (<see cref="Interleave"/>) from the same loads (unet: k = s = 2; the phases' one tap each reads the
+    /// same input).
+    /// </summary>
+    private static int MergedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int blockChannels)
+    {
+        var stride = lastAxis.Length;
+        var first = lastAxis[0];
+        var shared = lastAxis.All(p => p.Count > 0 && p.Count == first.Count && p.FirstQ == first.FirstQ && p.Shifts.SequenceEqual(first.Shifts));
+        return blockChannels == 12 && g.Layout == DataLayout.ChannelsFirst && simd == SimdWidth.V512 && Avx512F.IsSupported
+            && stride is 2 or 4 && shared ? stride : 1;
+    }
+
+    /// <summary>
+    /// <see cref="PhasePath.PackPanels"/> for merged phases: lane <c>l</c> of block <c>b</c> is output channel
+    /// <c>b*blockChannels + l / merged</c> of the last-axis phase whose first output is <c>l % merged</c>.
+    /// </summary>
+    private void PackMergedPanels(float[] weight, List<Phase> phases)
+    {
+        var lastAxis = Phases[2].OrderBy(p => p.FirstOutput).ToArray();
+        for (var group = 0; group < G.G; group++)
+        for (var c = 0; c < G.Cg; c++)
+        {
+            var channel = group * G.Cg + c;
+            foreach (var phase in phases)
+            for (var block = 0; block < _blocks; block++)
+            {
+                var panel = _packed + phase.PanelOffsets[group * _blocks + block];
+                var t = 0;
+                foreach (var k0 in phase.A0.Taps)
+                foreach (var k1 in phase.A1.Taps)
+                for (var i2 = 0; i2 < phase.A2.Taps.Length; i2++)
+                {
+                    var target = panel + ((long)t++ * G.Cg + c) * 12;
+                    for (var lane = 0; lane < 12; lane++)
+                    {
+                        var j = block * _blockChannels + lane / _merged;
+                        target[lane] = j < G.Mg ? weight[G.WeightIndex(channel, j, k0, k1, lastAxis[lane % _merged].Taps[i2])] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a merged tile (<c>[channel][phase][rows or vectors]</c>, 2W floats per lane): each channel's phases
+    /// interleaved into whole output vectors, or value by value for a partial tile or an activation.
+    /// </summary>
+    private void StoreMerged(float* tile, int tilePixels, int pixels, int validRows, long* rowOutput, int firstChannel, int channels, int u, float* y, float* bias)
+    {
+        var vectors = stackalloc Vector512<float>[2 * _merged];
+        var laneFloats = 2 * _width;
+        for (var r = 0; r < validRows; r++)
+        for (var j = 0; j < channels; j++)
+        {
+            var channel = firstChannel + j;
+            var sums = tile + j * _merged * laneFloats + r * tilePixels;
+            var target = y + rowOutput[r] + channel * OutputPlane + (long)u * _merged;
+            if (pixels == tilePixels && Activation == FusedActivation.None)
+            {
+                for (var part = 0; part < pixels; part += 16)
+                {
+                    Interleave(sums + part, laneFloats, _merged, vectors, bias[channel], target + (long)part * _merged);
+                }
+
+                continue;
+            }
+
+            for (var k = 0; k < _merged; k++)
+            {
+                Store(sums + k * laneFloats, bias + channel, 0, pixels, target + k, _merged);
             }
         }
     }

@@ -73,6 +73,29 @@ public class ConvTransposePlanTests
         Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
     }
 
+    [Theory]
+    [InlineData(13, 2, 2, 40, 2)] // k = s = 2 (unet): 3 blocks of 6 channels x 2 phases, the last partial; rows of 40: a partial tile
+    [InlineData(24, 4, 2, 16, 3)] // k = 2s: the phases' two taps read the same inputs; rows of 16: two rows of one vector
+    [InlineData(12, 4, 4, 9, 3)] // stride 4: 3 channels x 4 phases per tile; rows of 9: partial vectors
+    [InlineData(30, 2, 2, 64, 1)] // 1-D-like rows of 64: two tiles per row
+    public void Phases_that_read_the_same_inputs_share_a_tile_and_give_the_direct_paths_bits(int m, int kernel, int stride, int width, int batch)
+    {
+        AxisGeometry[] axes = [new AxisGeometry(3, kernel, stride, 1, 0, 2 * stride + kernel), new AxisGeometry(width, kernel, stride, 1, 0, (width - 1) * stride + kernel)];
+        var c = EngineCases.WithData(new Random(19), new ConvGeometry(batch, 7, m, 1, axes), bias: true);
+        var plan = c.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.Equal(plan.VectorWidth == 16 ? stride : 1, plan.MergedPhases);
+        var y = plan.Run(c.X);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+        Assert.Equal(y, c.RunEngine(1, ConvTransposeStrategy.PixelTiles));
+
+        // An activation stores value by value, and padding (a crop) gives the phases different inputs: not merged.
+        var activated = c.RunEngine(1, ConvTransposeStrategy.PixelTiles, activation: FusedActivation.LeakyRelu);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.LeakyRelu), activated);
+        AxisGeometry[] cropped = [axes[0], new AxisGeometry(width, kernel, stride, 1, 1, (width - 1) * stride + kernel - 2)];
+        Assert.Equal(1, EngineCases.WithData(new Random(19), new ConvGeometry(batch, 7, m, 1, cropped), bias: true).Plan(1, ConvTransposeStrategy.PixelTiles).MergedPhases);
+    }
+
     [Fact]
     public void Depthwise_rows_are_chosen_for_channels_first_depthwise_and_refused_otherwise()
     {
