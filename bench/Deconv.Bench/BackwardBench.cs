@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Deconv.Engine;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Deconv.Bench;
 
@@ -43,17 +42,22 @@ internal static class BackwardBench
             {
                 var transpose = new ConvTransposePlan(geometry, w, bias, threads);
                 var y = new float[geometry.OutputLength];
-                var ms = Program.Median(() => transpose.Run(x, y), options);
+                var ms = Program.Medians(options, () => transpose.Run(x, y))[0];
                 results.Add(Row(c, "forward", threads, ms, null, transpose.ExtraFloats, null, peak));
 
                 var inputGradient = new ConvForwardPlan(geometry, w, default, threads);
                 var dx = new float[geometry.InputLength];
-                ms = Program.Median(() => inputGradient.Run(dy, dx), options);
                 double? ortMs = null, diff = null;
-                if (model is not null)
+                if (model is null)
+                {
+                    ms = Program.Medians(options, () => inputGradient.Run(dy, dx))[0];
+                }
+                else
                 {
                     var theirs = new float[geometry.InputLength];
-                    ortMs = TimeOrt(model, dy, geometry.OutputShape, theirs, geometry.InputShape, threads, options);
+                    using var ort = new OrtRunner(model, dy, geometry.OutputShape, theirs, geometry.InputShape, threads);
+                    var medians = Program.Medians(options, () => inputGradient.Run(dy, dx), ort.Run);
+                    (ms, ortMs) = (medians[0], medians[1]);
                     diff = Program.MaxRelativeDifference(dx, theirs);
                 }
 
@@ -61,7 +65,7 @@ internal static class BackwardBench
 
                 var weightGradient = new WeightGradientPlan(geometry, threads);
                 var dw = new float[geometry.WeightLength];
-                ms = Program.Median(() => weightGradient.Run(dy, x, dw), options);
+                ms = Program.Medians(options, () => weightGradient.Run(dy, x, dw))[0];
                 results.Add(Row(c, "weight_grad", threads, ms, null, weightGradient.ExtraFloats, SampledDifference(geometry, dy, x, dw), peak));
             }
         }
@@ -80,24 +84,6 @@ internal static class BackwardBench
         string Optional(double? v, string format) => v is { } value ? value.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "-";
         Console.WriteLine($"{c.Name,-10} {pass,-11} {threads,3} {ms,10:G4} {Optional(ortMs, "G4"),10} {Optional(result.Ratio, "F2"),10} {gflops,8:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {Optional(diff, "E1"),12}{(diff > 1e-5 ? "  MISMATCH" : "")}");
         return result;
-    }
-
-    private static double TimeOrt(byte[] model, float[] input, long[] inputShape, float[] output, long[] outputShape, int threads, BenchOptions options)
-    {
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        using var session = new InferenceSession(model, sessionOptions);
-        using var xValue = OrtValue.CreateTensorValueFromMemory(input, inputShape);
-        using var yValue = OrtValue.CreateTensorValueFromMemory(output, outputShape);
-        using var runOptions = new RunOptions();
-        string[] inputNames = ["X"], outputNames = ["Y"];
-        OrtValue[] inputs = [xValue], outputs = [yValue];
-        return Program.Median(() => session.Run(runOptions, inputNames, inputs, outputNames, outputs), options);
     }
 
     /// <summary>

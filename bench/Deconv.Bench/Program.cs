@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Deconv.Engine;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Deconv.Bench;
 
@@ -68,26 +67,10 @@ internal static class Program
             {
                 var plan = new ConvTransposePlan(geometry, w, bias, threads);
                 var ours = new float[geometry.OutputLength];
-                var deconvMs = Median(() => plan.Run(x, ours), options);
-
                 var theirs = new float[geometry.OutputLength];
-                double ortMs;
-                using (var sessionOptions = new SessionOptions
-                {
-                    IntraOpNumThreads = threads,
-                    InterOpNumThreads = 1,
-                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                })
-                using (var session = new InferenceSession(model, sessionOptions))
-                using (var xValue = OrtValue.CreateTensorValueFromMemory(x, geometry.InputShape))
-                using (var yValue = OrtValue.CreateTensorValueFromMemory(theirs, geometry.OutputShape))
-                using (var runOptions = new RunOptions())
-                {
-                    string[] inputNames = ["X"], outputNames = ["Y"];
-                    OrtValue[] inputs = [xValue], outputs = [yValue];
-                    ortMs = Median(() => session.Run(runOptions, inputNames, inputs, outputNames, outputs), options);
-                }
+                using var ort = new OrtRunner(model, x, geometry.InputShape, theirs, geometry.OutputShape, threads);
+                var medians = Medians(options, () => plan.Run(x, ours), ort.Run);
+                var (deconvMs, ortMs) = (medians[0], medians[1]);
 
                 var diff = MaxRelativeDifference(ours, theirs);
                 var gflops = c.Flops / (deconvMs / 1e3) / 1e9;
@@ -111,38 +94,60 @@ internal static class Program
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>Median wall time in milliseconds after warm-up.</summary>
-    internal static double Median(Action run, BenchOptions options)
+    /// <summary>
+    /// Median wall time in milliseconds of each of <paramref name="runs"/> after warm-up, measured in alternating
+    /// rounds (a few samples of each in turn), so that a slower stretch of a shared machine falls on all of them
+    /// alike and their ratio stays fair.
+    /// </summary>
+    internal static double[] Medians(BenchOptions options, params Action[] runs)
     {
         // Warm up by count and by time: .NET compiles a method's optimised code in the background about
         // 100 ms after its 30th call, so a tiny case timed at once would measure unoptimised code.
-        var timer = Stopwatch.StartNew();
-        for (var i = 0; i < options.Warmup || timer.Elapsed.TotalSeconds < options.WarmupSeconds; i++)
+        var calls = new int[runs.Length];
+        for (var r = 0; r < runs.Length; r++)
         {
-            run();
-        }
-
-        // A sample times enough calls to last at least 50 us, so timer resolution does not matter for tiny cases.
-        var start = Stopwatch.GetTimestamp();
-        run();
-        var single = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var calls = (int)Math.Clamp(Math.Ceiling(0.05 / Math.Max(single, 1e-6)), 1, 100_000);
-        var budget = options.Quick ? 0.3 : 2.0; // seconds of measuring per implementation, beyond the minimum count
-        var times = new List<double>();
-        timer.Restart();
-        while (times.Count < options.MinRepetitions || (timer.Elapsed.TotalSeconds < budget && times.Count < 200))
-        {
-            start = Stopwatch.GetTimestamp();
-            for (var i = 0; i < calls; i++)
+            var timer = Stopwatch.StartNew();
+            for (var i = 0; i < options.Warmup || timer.Elapsed.TotalSeconds < options.WarmupSeconds; i++)
             {
-                run();
+                runs[r]();
             }
 
-            times.Add((Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency / calls);
+            // A sample times enough calls to last at least 50 us, so timer resolution does not matter for tiny cases.
+            var start = Stopwatch.GetTimestamp();
+            runs[r]();
+            var single = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            calls[r] = (int)Math.Clamp(Math.Ceiling(0.05 / Math.Max(single, 1e-6)), 1, 100_000);
         }
 
-        times.Sort();
-        return times[times.Count / 2];
+        var budget = options.Quick ? 0.3 : 2.0; // seconds of measuring per run, beyond the minimum count
+        const double round = 0.1; // seconds of one run's samples before the next run's turn
+        var times = runs.Select(_ => new List<double>()).ToArray();
+        var spent = new double[runs.Length];
+        while (times.Any(t => t.Count < options.MinRepetitions) || spent.Any(s => s < budget) && times.All(t => t.Count < 200))
+        {
+            for (var r = 0; r < runs.Length; r++)
+            {
+                var roundStart = Stopwatch.GetTimestamp();
+                do
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    for (var i = 0; i < calls[r]; i++)
+                    {
+                        runs[r]();
+                    }
+
+                    times[r].Add((Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency / calls[r]);
+                }
+                while (Stopwatch.GetElapsedTime(roundStart).TotalSeconds < round && times[r].Count < 200);
+                spent[r] += Stopwatch.GetElapsedTime(roundStart).TotalSeconds;
+            }
+        }
+
+        return [.. times.Select(t =>
+        {
+            t.Sort();
+            return t[t.Count / 2];
+        })];
     }
 
     internal static float[] Random(Random random, long length)
