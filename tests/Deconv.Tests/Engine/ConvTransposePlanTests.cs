@@ -96,6 +96,28 @@ public class ConvTransposePlanTests
         Assert.Equal(1, EngineCases.WithData(new Random(19), new ConvGeometry(batch, 7, m, 1, cropped), bias: true).Plan(1, ConvTransposeStrategy.PixelTiles).MergedPhases);
     }
 
+    [Theory]
+    [InlineData(3, DataLayout.ChannelsFirst)] // three-channel tiles (dcgan4-like)
+    [InlineData(13, DataLayout.ChannelsFirst)] // 12-channel tiles and a 4-channel tail
+    [InlineData(3, DataLayout.ChannelsLast)] // the channels-last copy
+    public void One_thread_copies_padded_images_one_at_a_time_with_the_bits_of_the_whole_batch_copy(int m, DataLayout layout)
+    {
+        AxisGeometry[] axes = [new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(20, 4, 2, 1, 1, 40)];
+        var c = EngineCases.WithData(new Random(20), new ConvGeometry(3, 9, m, 1, axes, layout), bias: true);
+        var plan = c.Plan(1, ConvTransposeStrategy.PixelTiles);
+        Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+        Assert.True(plan.CopiesImageByImage);
+        var y = plan.Run(c.X);
+        Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+
+        // Two threads copy the whole batch first (in parts on both threads), and the result is the same.
+        var parallel = c.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.False(parallel.CopiesImageByImage);
+        Assert.Equal(y, parallel.Run(c.X));
+        Assert.Equal(y, plan.Run(c.X)); // and again: the scratch of one image is reused
+    }
+
     [Fact]
     public void Depthwise_rows_are_chosen_for_channels_first_depthwise_and_refused_otherwise()
     {
