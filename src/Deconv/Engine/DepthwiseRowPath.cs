@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -214,6 +215,12 @@ internal sealed unsafe class DepthwiseRowPath
             // Position t = o2 + crop goes to phase t % S, column t / S; positions past the last
             // column are never read.
             var end = (int)Math.Min((long)a2.Output + a2.CropBegin, (long)_columns * a2.Stride); // last t + 1
+            if (a2.Stride == 2 && Avx512F.IsSupported)
+            {
+                SplitPairs(from, end - a2.CropBegin, a2.CropBegin, row);
+                continue;
+            }
+
             for (var phase = 0; phase < a2.Stride; phase++)
             {
                 var t = a2.CropBegin + ((phase - a2.CropBegin % a2.Stride + a2.Stride) % a2.Stride); // first t of this phase
@@ -223,6 +230,34 @@ internal sealed unsafe class DepthwiseRowPath
                     *to++ = from[o2];
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The stride-2 case of <see cref="FillPlane"/> for one row: <paramref name="count"/> values, the first at
+    /// position <paramref name="crop"/>, to phase <c>t % 2</c>, column <c>t / 2</c> of <paramref name="row"/>;
+    /// 32 at a time by two lane permutations (even and odd lanes), the rest one by one. (One by one, the
+    /// copy took about 80% of the depthwise input gradient's time.)
+    /// </summary>
+    private void SplitPairs(float* from, int count, int crop, float* row)
+    {
+        var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var oddLanes = evenLanes + Vector512<int>.One;
+        // Values at even offsets i go to phase crop % 2; both phases' columns then advance by one per pair.
+        var evenPhase = row + crop % 2 * _columns + crop / 2;
+        var oddPhase = row + (1 - crop % 2) * _columns + (crop + 1) / 2;
+        var i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            var low = Vector512.Load(from + i);
+            var high = Vector512.Load(from + i + 16);
+            Avx512F.PermuteVar16x32x2(low, evenLanes, high).Store(evenPhase + i / 2);
+            Avx512F.PermuteVar16x32x2(low, oddLanes, high).Store(oddPhase + i / 2);
+        }
+
+        for (; i < count; i++)
+        {
+            (i % 2 == 0 ? evenPhase : oddPhase)[i / 2] = from[i];
         }
     }
 
