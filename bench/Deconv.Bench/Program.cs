@@ -120,13 +120,15 @@ internal static class Program
         }
 
         var budget = options.Quick ? 0.3 : 2.0; // seconds of measuring per run, beyond the minimum count
-        const double round = 0.1; // seconds of one run's samples before the next run's turn
+        const double round = 0.25; // seconds of one run's samples before the next run's turn
         var times = runs.Select(_ => new List<double>()).ToArray();
         var spent = new double[runs.Length];
         while (times.Any(t => t.Count < options.MinRepetitions) || spent.Any(s => s < budget) && times.All(t => t.Count < 200))
         {
             for (var r = 0; r < runs.Length; r++)
             {
+                // One untimed call first: the other runs' round left their data in the caches and their threads spinning.
+                runs[r]();
                 var roundStart = Stopwatch.GetTimestamp();
                 do
                 {

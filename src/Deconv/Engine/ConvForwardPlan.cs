@@ -129,7 +129,7 @@ public sealed unsafe class ConvForwardPlan
         if (parallel && _items.Length > 1)
         {
             _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
-            _fillParts = Math.Max(1, Math.Min(_scratch.Rows, 4 * Threads));
+            _fillParts = 4 * Threads;
         }
     }
 
@@ -196,7 +196,7 @@ public sealed unsafe class ConvForwardPlan
             {
                 if (_parallelOptions is null)
                 {
-                    _scratch.Fill(xp, 0, _scratch.Rows);
+                    _scratch.Fill(xp, 0, 1);
                     for (var i = 0; i < _items!.Length; i++)
                     {
                         RunItem(i, yp);
@@ -208,13 +208,18 @@ public sealed unsafe class ConvForwardPlan
                     _runOutput = yp;
                     try
                     {
-                        var rows = _scratch.Rows;
-                        Parallel.For(0, _fillParts, _parallelOptions, part =>
+                        Parallel.For(0, _fillParts, _parallelOptions, part => _scratch.Fill(_runInput, part, _fillParts));
+                        // Contiguous runs of items, a few per thread: neighbouring items share a weight panel (channels-first)
+                        // or inputs (channels-last), which then stay in that thread's cache.
+                        var items = _items!.Length;
+                        var runs = Math.Min(items, 8 * Threads);
+                        Parallel.For(0, runs, _parallelOptions, run =>
                         {
-                            var first = (int)((long)rows * part / _fillParts);
-                            _scratch.Fill(_runInput, first, (int)((long)rows * (part + 1) / _fillParts) - first);
+                            for (var i = (int)((long)items * run / runs); i < (int)((long)items * (run + 1) / runs); i++)
+                            {
+                                RunItem(i, _runOutput);
+                            }
                         });
-                        Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runOutput));
                     }
                     finally
                     {

@@ -90,26 +90,37 @@ internal sealed unsafe class PaddedLargeSide
         return offsets;
     }
 
-    /// <summary>Copies rows [first, first + count) of <paramref name="large"/> (in the geometry's layout) into the buffer; the padding stays zero.</summary>
+    /// <summary>
+    /// Copies part <paramref name="part"/> of <paramref name="parts"/> of <paramref name="large"/> (in the geometry's
+    /// layout) into the buffer; the padding stays zero. The parts split the positions of every row (n, o0, o1) in
+    /// order, so one long row (hifigan's 16384 positions of 256 channels) is shared by the threads too.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Fill(float* large, int first, int count)
+    public void Fill(float* large, int part, int parts)
     {
         var (o0, o1, o2, channels) = (_g.A0.Output, _g.A1.Output, _g.A2.Output, _g.M);
-        for (var r = first; r < first + count; r++)
+        var total = (long)Rows * o2; // positions of all rows
+        var (begin, end) = (total * part / parts, total * (part + 1) / parts);
+        while (begin < end)
         {
+            var r = (int)(begin / o2);
+            var first = (int)(begin % o2);
+            var count = (int)Math.Min(o2 - first, end - begin);
             var (n, a, b) = (r / o1 / o0, r / o1 % o0, r % o1);
-            var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin) * channels;
+            var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin + first) * channels;
             if (_g.Layout == DataLayout.ChannelsLast)
             {
                 // large: [N, O0, O1, O2, M]: row r of O2*M is contiguous.
-                Simd.CopyFloats(large + (long)r * o2 * channels, row, o2 * channels);
+                Simd.CopyFloats(large + ((long)r * o2 + first) * channels, row, count * channels);
             }
             else
             {
                 // large: [N, M, O0, O1, O2]: the row's M x O2 block transposed.
-                var source = large + (((long)n * channels * o0 + a) * o1 + b) * o2;
-                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, o2, row, channels);
+                var source = large + (((long)n * channels * o0 + a) * o1 + b) * o2 + first;
+                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, count, row, channels);
             }
+
+            begin += count;
         }
     }
 }

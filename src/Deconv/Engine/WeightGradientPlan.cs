@@ -171,7 +171,7 @@ public sealed unsafe class WeightGradientPlan
         if (parallel && _items.Length > 1)
         {
             _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
-            _fillParts = Math.Max(1, Math.Min(_large.Rows, 4 * Threads));
+            _fillParts = 4 * Threads;
         }
     }
 
@@ -237,7 +237,7 @@ public sealed unsafe class WeightGradientPlan
             {
                 if (_parallelOptions is null)
                 {
-                    _large.Fill(lp, 0, _large.Rows);
+                    _large.Fill(lp, 0, 1);
                     FillSmall(sp, 0, _smallParts);
                     for (var i = 0; i < _items!.Length; i++)
                     {
@@ -251,7 +251,6 @@ public sealed unsafe class WeightGradientPlan
                     _runWeight = wp;
                     try
                     {
-                        var rows = _large.Rows;
                         Parallel.For(0, _fillParts + _smallParts, _parallelOptions, part =>
                         {
                             if (part >= _fillParts)
@@ -260,8 +259,7 @@ public sealed unsafe class WeightGradientPlan
                                 return;
                             }
 
-                            var first = (int)((long)rows * part / _fillParts);
-                            _large.Fill(_runLarge, first, (int)((long)rows * (part + 1) / _fillParts) - first);
+                            _large.Fill(_runLarge, part, _fillParts);
                         });
                         Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runWeight));
                     }
