@@ -65,26 +65,34 @@ internal static unsafe class TransposedStore
 
     /// <summary>
     /// <see cref="ToChannelsLast"/> for fewer than 8 rows into dense pixels (target stride = rows; dcgan4's 3 channels):
-    /// 8 columns at a time through the register transpose, whose 8 pixels are packed on the stack (each vector's lanes
-    /// past the rows are overwritten by the next pixel's) and then copied, so nothing is written past the block: the
-    /// threads' parts of a row may meet there. (One value at a time, the copy took 10% of dcgan4's input gradient.)
+    /// 8 columns at a time through the register transpose, each pixel stored as a whole vector whose lanes past the
+    /// rows the next pixel's store overwrites. The last whole block stores its last pixels value by value: nothing may
+    /// be written past the columns, where another thread's part of the row may begin. (One value at a time, the copy
+    /// took 10% of dcgan4's input gradient.)
     /// </summary>
     private static void FewToChannelsLast(float* source, long sourceStride, int rows, int columns, float* target)
     {
-        var packed = stackalloc float[8 * 8 + 8];
+        var pixels = stackalloc Vector256<float>[8];
         var k = 0;
         for (; k + 8 <= columns; k += 8)
         {
-            var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(source + k, sourceStride, rows);
-            Avx.Store(packed, c0);
-            Avx.Store(packed + rows, c1);
-            Avx.Store(packed + 2 * rows, c2);
-            Avx.Store(packed + 3 * rows, c3);
-            Avx.Store(packed + 4 * rows, c4);
-            Avx.Store(packed + 5 * rows, c5);
-            Avx.Store(packed + 6 * rows, c6);
-            Avx.Store(packed + 7 * rows, c7);
-            Simd.CopyFloats(packed, target + k * rows, 8 * rows);
+            (pixels[0], pixels[1], pixels[2], pixels[3], pixels[4], pixels[5], pixels[6], pixels[7]) = Transpose8x8(source + k, sourceStride, rows);
+            var to = target + k * rows;
+            // A whole vector reaches 8 floats, less than the next 8 pixels: past the columns only in the last blocks.
+            var lastWhole = k + 16 <= columns ? 7 : 8 - (8 + rows - 1) / rows; // else the last pixel j with j*rows + 8 <= 8*rows
+            for (var j = 0; j < 8; j++)
+            {
+                if (j <= lastWhole)
+                {
+                    Avx.Store(to + j * rows, pixels[j]);
+                    continue;
+                }
+
+                for (var r = 0; r < rows; r++)
+                {
+                    to[j * rows + r] = pixels[j].GetElement(r);
+                }
+            }
         }
 
         for (; k < columns; k++)
