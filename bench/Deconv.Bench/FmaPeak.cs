@@ -25,6 +25,15 @@ internal static class FmaPeak
         return best;
     }
 
+    /// <summary>Iterations of one <see cref="Sample"/>: about 0.3 ms.</summary>
+    private const long SampleIterations = 200_000;
+
+    /// <summary>A short run of the loop, timed beside a case in the same rounds (<see cref="Program.Medians"/>).</summary>
+    public static void Sample() => GC.KeepAlive(Loop(SampleIterations));
+
+    /// <summary>GFLOP/s of one thread from the time of one <see cref="Sample"/>.</summary>
+    public static double SampleGflops(double milliseconds) => SampleIterations * 12.0 * 2 * Width / (milliseconds * 1e6);
+
     private static int Width => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
 
     private static float Loop(long iterations) => Width switch
