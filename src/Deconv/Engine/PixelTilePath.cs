@@ -7,9 +7,10 @@ namespace Deconv.Engine;
 
 /// <summary>
 /// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
-/// final layer to 3 channels) or long channels-first rows: scratch channels-first <c>[N, C, P0, P1, P2]</c>; a tile is a few output
-/// rows of one phase (each row: fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4 or 12
-/// output channels; weight panels <c>[phase][group][block][tap][C/G][1, 3, 4 or 12]</c>, zero past M/G.
+/// final layer to 3 channels) or long channels-first rows: scratch <c>[N, P0, P1, C, P2]</c> (or x itself,
+/// <c>[N, C, I0, I1, I2]</c>, when it needs no padding); a tile is a few output rows of one phase (each row:
+/// fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4 or 12 output channels; weight panels
+/// <c>[phase][group][block][tap][C/G][1, 3, 4 or 12]</c>, zero past M/G.
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
 {
@@ -27,6 +28,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly float* _packed, _scratch;
     private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
+    private readonly long _stride0, _stride1, _channelStride, _imageStride; // element strides of the input read: see the constructor
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
     private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
@@ -66,6 +68,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var image = scratchLength / g.N;
         _imageScratch = oneThread && !_readsInput && g.N > 1 && image <= ImageScratchLimit;
         _scratchArray = PinnedArray(_readsInput ? 0 : _imageScratch ? image : scratchLength, out _scratch);
+        // x read in place is [N, C, I0, I1, I2]. The scratch is [N, P0, P1, C, P2]: a tap's sweep over the channels
+        // reads a tile's few rows of every channel, which are then neighbours in memory, so the next tap finds them
+        // in L1 (dcgan4 15-22% faster than with [N, C, P0, P1, P2]; dcgan3 and fcn the same).
+        _channelStride = _readsInput ? (long)_padded0 * _padded1 * _padded2 : _padded2;
+        _stride1 = _readsInput ? _padded2 : (long)g.C * _padded2;
+        _stride0 = _stride1 * _padded1;
+        _imageStride = (long)g.C * _padded0 * _padded1 * _padded2;
         _packedArray = PinnedArray(packedLength, out _packed);
 
         var phases = new List<Phase>();
@@ -76,7 +85,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         foreach (var (p0, p1, p2) in OutputPhases().Where(p => _merged == 1 || p.P2.FirstOutput == 0))
         {
             var phase = new Phase(p0, p1, p2, (int)((_imageScratch ? 1L : g.N) * p0.Count * p1.Count),
-                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2, _padded2, 1), new long[g.G * _blocks]);
+                TapOffsets(p0, p1, p2, _stride0, _stride1, 1), new long[g.G * _blocks]);
             for (var group = 0; group < g.G; group++)
             for (var block = 0; block < _blocks; block++)
             {
@@ -188,7 +197,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var (image, a, b) = (first / i1 / i0, first / i1 % i0, first % i1); // image = n*C + c
         for (var r = first; r < first + count; r++)
         {
-            var row = scratch + (((long)(image - (long)firstImage * channels) * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2;
+            var row = scratch + (image / channels - firstImage) * _imageStride + image % channels * _channelStride
+                + (a + _pad0) * _stride0 + (b + _pad1) * _stride1 + _pad2;
             if (G.Layout == DataLayout.ChannelsFirst)
             {
                 // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
@@ -276,8 +286,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var firstChannel = item.Group * G.Mg + item.Block * _blockChannels;
         var channels = Math.Min(_blockChannels, G.Mg - item.Block * _blockChannels);
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
-        var input = source + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
-        var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
+        var input = source + (long)item.Group * G.Cg * _channelStride;
+        var inputChannelStride = _channelStride;
         var outputChannelStride = OutputChannelStride;
         var positionStride = G.A2.Stride * OutputPositionStride; // between neighbouring outputs of a phase row
         var tile = stackalloc float[12 * 2 * _width]; // the largest tile: rows x channels x pixels is at most 12 x 2W
@@ -439,8 +449,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var shape = _shapes[item.Block];
         var firstChannel = item.Group * G.Mg + item.Block * _blockChannels;
         var channels = Math.Min(shape.Channels, G.Mg - item.Block * _blockChannels);
-        var input = source + (long)item.Group * G.Cg * _padded0 * _padded1 * _padded2;
-        var inputChannelStride = (long)_padded0 * _padded1 * _padded2;
+        var input = source + (long)item.Group * G.Cg * _channelStride;
+        var inputChannelStride = _channelStride;
         var tileFloats = 12 * 2 * _width; // the largest tile
         var tiles = stackalloc float[stride * tileFloats]; // [phase by first output][tile]
         var rowInput = stackalloc float*[stride * 4]; // [phase][row]
@@ -624,7 +634,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         row /= phase.A1.Count;
         var u0 = row % phase.A0.Count;
         var n = row / phase.A0.Count;
-        var input = ((((long)n * G.C * _padded0 + phase.A0.FirstQ + u0 + _pad0) * _padded1 + phase.A1.FirstQ + u1 + _pad1) * _padded2)
+        var input = n * _imageStride + (phase.A0.FirstQ + u0 + _pad0) * _stride0 + (phase.A1.FirstQ + u1 + _pad1) * _stride1
             + phase.A2.FirstQ + _pad2;
         var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
             phase.A2.FirstOutput);
