@@ -200,6 +200,7 @@ internal sealed unsafe class DepthwiseRowPath
     }
 
     /// <summary>Plane <paramref name="plane"/> = n*C + c of the large side x (channels-first) into the zero-padded, phase-split buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillPlane(float* x, int plane, float* padded)
     {
         var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
@@ -239,6 +240,7 @@ internal sealed unsafe class DepthwiseRowPath
     /// 32 at a time by two lane permutations (even and odd lanes), the rest one by one. (One by one, the
     /// copy took about 80% of the depthwise input gradient's time.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SplitPairs(float* from, int count, int crop, float* row)
     {
         var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

@@ -392,6 +392,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// Writes a merged tile (<c>[channel][phase][rows or vectors]</c>, 2W floats per lane): each channel's phases
     /// interleaved into whole output vectors, or value by value for a partial tile or an activation.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreMerged(float* tile, int tilePixels, int pixels, int validRows, long* rowOutput, int firstChannel, int channels, int u, float* y, float* bias)
     {
         var vectors = stackalloc Vector512<float>[2 * _merged];
@@ -514,6 +515,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// (a power of two) phases: a <c>count x 16</c> transpose. Each stage zips vector i with vector i + count/2, which
     /// moves the top bit of the vector number to the bottom of the lane number; log2(count) stages move all of them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Interleave(float* phases, int phaseStep, int count, Vector512<float>* buffer, float bias, float* target)
     {
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -610,6 +612,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <c>target[i*stride] = sums[i] + bias</c> for a whole tile row (<see cref="_tilePixels"/> values): each output
     /// vector gets its values by one lane shuffle and a masked store that leaves the other phases' lanes alone.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Spread(float* sums, float bias, float* target)
     {
         var stride = G.A2.Stride;
