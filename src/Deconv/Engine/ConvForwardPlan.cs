@@ -49,7 +49,7 @@ public sealed unsafe class ConvForwardPlan
     private readonly bool _depthwise; // one channel in and out per group: lanes run over groups
     private readonly int _laneChannels, _laneGroups; // channels the lanes run over, and how many such sets
     private readonly SimdWidth _simd;
-    private readonly ParallelOptions? _parallelOptions;
+    private readonly bool _parallel; // runs split across threads (WorkerPool)
     private readonly int _fillParts;
     private float* _runOutput;
     private float* _runInput;
@@ -104,7 +104,7 @@ public sealed unsafe class ConvForwardPlan
                 _rows = rows;
                 if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && rows.Planes > 1)
                 {
-                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                    _parallel = true;
                 }
 
                 return;
@@ -128,7 +128,7 @@ public sealed unsafe class ConvForwardPlan
         _items = Items(parallel ? Threads : 1);
         if (parallel && _items.Length > 1)
         {
-            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+            _parallel = true;
             _fillParts = 4 * Threads;
         }
     }
@@ -153,7 +153,7 @@ public sealed unsafe class ConvForwardPlan
     internal bool UsesRowPath => _rows is not null;
 
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
-    public bool RunsInParallel => _parallelOptions is not null;
+    public bool RunsInParallel => _parallel;
 
     /// <summary>Floats the plan holds besides the geometry: weight copy, packed panels, bias and input scratch.</summary>
     public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0);
@@ -194,7 +194,7 @@ public sealed unsafe class ConvForwardPlan
         {
             fixed (float* xp = x, yp = y)
             {
-                if (_parallelOptions is null)
+                if (!_parallel)
                 {
                     _scratch.Fill(xp, 0, 1);
                     for (var i = 0; i < _items!.Length; i++)
@@ -208,12 +208,12 @@ public sealed unsafe class ConvForwardPlan
                     _runOutput = yp;
                     try
                     {
-                        Parallel.For(0, _fillParts, _parallelOptions, part => _scratch.Fill(_runInput, part, _fillParts));
+                        WorkerPool.For(_fillParts, Threads, part => _scratch.Fill(_runInput, part, _fillParts));
                         // Contiguous runs of items, a few per thread: neighbouring items share a weight panel (channels-first)
                         // or inputs (channels-last), which then stay in that thread's cache.
                         var items = _items!.Length;
                         var runs = Math.Min(items, 8 * Threads);
-                        Parallel.For(0, runs, _parallelOptions, run =>
+                        WorkerPool.For(runs, Threads, run =>
                         {
                             for (var i = (int)((long)items * run / runs); i < (int)((long)items * (run + 1) / runs); i++)
                             {
@@ -239,7 +239,7 @@ public sealed unsafe class ConvForwardPlan
     {
         fixed (float* xp = x, yp = y)
         {
-            if (_parallelOptions is null)
+            if (!_parallel)
             {
                 for (var plane = 0; plane < _rows!.Planes; plane++)
                 {
@@ -251,7 +251,7 @@ public sealed unsafe class ConvForwardPlan
 
             // The row path keeps no state between planes (each borrows its own buffer), so runs may overlap.
             var (input, output) = ((nint)xp, (nint)yp);
-            Parallel.For(0, _rows!.Planes, _parallelOptions, plane => _rows.RunPlane(plane, (float*)input, (float*)output));
+            WorkerPool.For(_rows!.Planes, Threads, plane => _rows.RunPlane(plane, (float*)input, (float*)output));
         }
     }
 

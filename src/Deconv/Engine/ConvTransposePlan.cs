@@ -45,7 +45,6 @@ public sealed unsafe class ConvTransposePlan
     private readonly float[] _bias; // [M], zeros when no bias was given
     private readonly PhasePath? _path;
     private readonly Action<int>? _parallelBody;
-    private readonly ParallelOptions? _parallelOptions;
     private readonly Action<int>? _fillBody;
     private readonly int _fillParts;
     private readonly int _runs; // parallel runs of consecutive work items
@@ -127,7 +126,6 @@ public sealed unsafe class ConvTransposePlan
         Strategy = strategy.Value;
         if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _path.ItemCount > 1)
         {
-            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
             // Contiguous runs of items, a few per thread: neighbouring items share inputs (see each path's
             // item order), so a thread keeps them in its own cache, and each run costs Parallel one dispatch.
             var items = _path.ItemCount;
@@ -235,10 +233,10 @@ public sealed unsafe class ConvTransposePlan
                 {
                     if (path.ScratchRows > 0)
                     {
-                        Parallel.For(0, _fillParts, _parallelOptions!, _fillBody!);
+                        WorkerPool.For(_fillParts, Threads, _fillBody!);
                     }
 
-                    Parallel.For(0, _runs, _parallelOptions!, _parallelBody);
+                    WorkerPool.For(_runs, Threads, _parallelBody);
                 }
                 finally
                 {

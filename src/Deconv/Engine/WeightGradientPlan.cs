@@ -61,7 +61,7 @@ public sealed unsafe class WeightGradientPlan
     private readonly int _cLanesPerGroup;
     private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks // with lanes over c: the lanes of a group's blocks of c, zero past C/G
     private readonly SimdWidth _simd;
-    private readonly ParallelOptions? _parallelOptions;
+    private readonly bool _parallel; // runs split across threads (WorkerPool)
     private readonly int _fillParts;
     private float* _runLarge, _runSmall, _runWeight;
     private int _running;
@@ -113,7 +113,7 @@ public sealed unsafe class WeightGradientPlan
                 _rows = rows;
                 if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _g.C > 1)
                 {
-                    _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+                    _parallel = true;
                 }
 
                 return;
@@ -170,7 +170,7 @@ public sealed unsafe class WeightGradientPlan
                          Math.Min(tapsPerItem, _tapOffsets.Length - firstTap))];
         if (parallel && _items.Length > 1)
         {
-            _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+            _parallel = true;
             _fillParts = 4 * Threads;
         }
     }
@@ -188,7 +188,7 @@ public sealed unsafe class WeightGradientPlan
     internal bool UsesRowPath => _rows is not null;
 
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
-    public bool RunsInParallel => _parallelOptions is not null;
+    public bool RunsInParallel => _parallel;
 
     /// <summary>Floats the plan holds: the two data copies.</summary>
     public long ExtraFloats => (_large?.Length ?? 0) + (_smallArray?.Length ?? 0);
@@ -235,7 +235,7 @@ public sealed unsafe class WeightGradientPlan
         {
             fixed (float* lp = large, sp = small, wp = dw)
             {
-                if (_parallelOptions is null)
+                if (!_parallel)
                 {
                     _large.Fill(lp, 0, 1);
                     FillSmall(sp, 0, _smallParts);
@@ -251,7 +251,7 @@ public sealed unsafe class WeightGradientPlan
                     _runWeight = wp;
                     try
                     {
-                        Parallel.For(0, _fillParts + _smallParts, _parallelOptions, part =>
+                        WorkerPool.For(_fillParts + _smallParts, Threads, part =>
                         {
                             if (part >= _fillParts)
                             {
@@ -261,7 +261,7 @@ public sealed unsafe class WeightGradientPlan
 
                             _large.Fill(_runLarge, part, _fillParts);
                         });
-                        Parallel.For(0, _items!.Length, _parallelOptions, i => RunItem(i, _runWeight));
+                        WorkerPool.For(_items!.Length, Threads, i => RunItem(i, _runWeight));
                     }
                     finally
                     {
@@ -282,7 +282,7 @@ public sealed unsafe class WeightGradientPlan
     {
         fixed (float* lp = large, sp = small, wp = dw)
         {
-            if (_parallelOptions is null)
+            if (!_parallel)
             {
                 for (var c = 0; c < _g.C; c++)
                 {
@@ -294,7 +294,7 @@ public sealed unsafe class WeightGradientPlan
 
             // Each channel borrows its own buffers and writes its own dw values.
             var (l, s, w) = ((nint)lp, (nint)sp, (nint)wp);
-            Parallel.For(0, _g.C, _parallelOptions, c => _rows!.WeightGradientChannel(c, (float*)l, (float*)s, (float*)w));
+            WorkerPool.For(_g.C, Threads, c => _rows!.WeightGradientChannel(c, (float*)l, (float*)s, (float*)w));
         }
     }
 
