@@ -23,8 +23,9 @@ public enum ConvTransposeStrategy
 /// </summary>
 /// <remarks>
 /// <para>Creation validates, chooses the strategy and packs the weight; <see cref="Run(ReadOnlySpan{float}, Span{float})"/>
-/// then allocates nothing on the heap when it runs on one thread (on several, only
-/// <see cref="Parallel"/>'s own bookkeeping).</para>
+/// then allocates nothing on the heap when it runs on one thread (on several, one small object per parallel
+/// loop; the worker threads, started on first use, spin for 1 ms after each run before they sleep: see
+/// <see cref="WorkerPool"/>).</para>
 /// <para>Each output value is one sum over (tap, input channel) in a fixed order with fused multiply-adds,
 /// written once, so the result is bit-identical for every thread count and SIMD width, and across
 /// strategies up to the sign of an all-zero sum. A plan
