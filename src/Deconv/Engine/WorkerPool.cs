@@ -29,11 +29,13 @@ internal static class WorkerPool
 
     /// <summary>
     /// <c>body(i)</c> for every i below <paramref name="count"/>, on the calling thread and up to
-    /// <paramref name="threads"/> - 1 workers; returns when all have finished, rethrowing the first exception.
+    /// <paramref name="threads"/> - 1 workers (at most one thread per processor); returns when all have finished,
+    /// rethrowing the first exception.
     /// </summary>
     public static void For(int count, int threads, Action<int> body)
     {
-        var helpers = Math.Min(threads, count) - 1;
+        // More threads than processors would only take turns (and spinning ones would take the working ones' turns).
+        var helpers = Math.Min(Math.Min(threads, count), Environment.ProcessorCount) - 1;
         if (helpers <= 0)
         {
             for (var i = 0; i < count; i++)
