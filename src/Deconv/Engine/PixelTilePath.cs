@@ -194,11 +194,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
         var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
         // Row r = ((n*C + c)*I0 + a)*I1 + b, stepped without division.
-        var (image, a, b) = (first / i1 / i0, first / i1 % i0, first % i1); // image = n*C + c
+        var (n, c, a, b) = (first / i1 / i0 / channels, first / i1 / i0 % channels, first / i1 % i0, first % i1);
         for (var r = first; r < first + count; r++)
         {
-            var row = scratch + (image / channels - firstImage) * _imageStride + image % channels * _channelStride
-                + (a + _pad0) * _stride0 + (b + _pad1) * _stride1 + _pad2;
+            var row = scratch + (long)(n - firstImage) * _imageStride + c * _channelStride + (a + _pad0) * _stride0 + (b + _pad1) * _stride1 + _pad2;
             if (G.Layout == DataLayout.ChannelsFirst)
             {
                 // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
@@ -207,7 +206,6 @@ internal sealed unsafe class PixelTilePath : PhasePath
             else
             {
                 // x: [N, I0, I1, I2, C]
-                var (n, c) = (image / channels, image % channels);
                 var source = x + (((long)n * i0 + a) * i1 + b) * i2 * channels + c;
                 for (var k = 0; k < i2; k++)
                 {
@@ -221,7 +219,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
                 if (++a == i0)
                 {
                     a = 0;
-                    image++;
+                    if (++c == channels)
+                    {
+                        c = 0;
+                        n++;
+                    }
                 }
             }
         }
