@@ -209,17 +209,8 @@ public sealed unsafe class ConvForwardPlan
                     try
                     {
                         WorkerPool.For(_fillParts, Threads, part => _scratch.Fill(_runInput, part, _fillParts));
-                        // Contiguous runs of items, a few per thread: neighbouring items share a weight panel (channels-first)
-                        // or inputs (channels-last), which then stay in that thread's cache.
-                        var items = _items!.Length;
-                        var runs = Math.Min(items, 8 * Threads);
-                        WorkerPool.For(runs, Threads, run =>
-                        {
-                            for (var i = (int)((long)items * run / runs); i < (int)((long)items * (run + 1) / runs); i++)
-                            {
-                                RunItem(i, _runOutput);
-                            }
-                        });
+                        // Neighbouring items share a weight panel (channels-first) or inputs (channels-last).
+                        WorkerPool.ForRuns(_items!.Length, Threads, i => RunItem(i, _runOutput));
                     }
                     finally
                     {

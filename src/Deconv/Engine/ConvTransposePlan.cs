@@ -48,7 +48,6 @@ public sealed unsafe class ConvTransposePlan
     private readonly Action<int>? _parallelBody;
     private readonly Action<int>? _fillBody;
     private readonly int _fillParts;
-    private readonly int _runs; // parallel runs of consecutive work items
     private float* _runInput, _runOutput; // the data of the Run in progress, for the parallel bodies
     private int _running; // 1 while a phase-path Run uses the scratch
 
@@ -127,17 +126,7 @@ public sealed unsafe class ConvTransposePlan
         Strategy = strategy.Value;
         if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _path.ItemCount > 1)
         {
-            // Contiguous runs of items, a few per thread: neighbouring items share inputs (see each path's
-            // item order), so a thread keeps them in its own cache, and each run costs Parallel one dispatch.
-            var items = _path.ItemCount;
-            _runs = Math.Min(items, 8 * Threads);
-            _parallelBody = run =>
-            {
-                for (var i = (int)((long)items * run / _runs); i < (int)((long)items * (run + 1) / _runs); i++)
-                {
-                    _path.RunItem(i, _runInput, _runOutput);
-                }
-            };
+            _parallelBody = i => _path.RunItem(i, _runInput, _runOutput);
             // The input copy in a few parts per thread; the parts write disjoint rows.
             var rows = _path.ScratchRows;
             _fillParts = Math.Max(1, Math.Min(rows, 4 * Threads));
@@ -237,7 +226,7 @@ public sealed unsafe class ConvTransposePlan
                         WorkerPool.For(_fillParts, Threads, _fillBody!);
                     }
 
-                    WorkerPool.For(_runs, Threads, _parallelBody);
+                    WorkerPool.ForRuns(path.ItemCount, Threads, _parallelBody);
                 }
                 finally
                 {

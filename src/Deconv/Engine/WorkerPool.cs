@@ -83,6 +83,23 @@ internal static class WorkerPool
         }
     }
 
+    /// <summary>
+    /// <c>body(i)</c> for every i below <paramref name="count"/>, handed out in contiguous runs, a few per thread:
+    /// neighbouring work items share inputs or weights (see each plan's item order), so a thread keeps them in its
+    /// own cache, and each run costs one hand-out.
+    /// </summary>
+    public static void ForRuns(int count, int threads, Action<int> body)
+    {
+        var runs = Math.Min(count, 8 * threads);
+        For(runs, threads, run =>
+        {
+            for (var i = (int)((long)count * run / runs); i < (int)((long)count * (run + 1) / runs); i++)
+            {
+                body(i);
+            }
+        });
+    }
+
     /// <summary>At least <paramref name="count"/> workers, started on first use.</summary>
     private static Worker[] Workers(int count)
     {
