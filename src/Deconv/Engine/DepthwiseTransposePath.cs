@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -7,17 +9,20 @@ namespace Deconv.Engine;
 
 /// <summary>
 /// The phase path for one input and one output channel per group (depthwise, multiplier 1) in channels-first
-/// layout: no input copy and no packing beyond a flat copy of the weight. A work item is a few output rows
-/// (axes 0 and 1) of one plane; each row is computed whole, phase by phase of the last axis, with vectors
-/// along the phase (neighbouring outputs of a phase read neighbouring inputs), into a small buffer from
-/// which the phases' values are written into the row, interleaved by vector shuffles for stride 2.
+/// layout: no packing beyond a flat copy of the weight. A work item is a few output rows (axes 0 and 1) of
+/// one plane. It copies the input rows it reads into a small buffer, zero-padded along the last axis, and
+/// computes each output row whole, phase by phase of the last axis, with vectors along the phase
+/// (neighbouring outputs of a phase read neighbouring inputs), into a small buffer from which the phases'
+/// values are written into the row, interleaved by vector shuffles for stride 2.
 /// </summary>
 /// <remarks>
-/// With one channel per group each output sums only a few products, so the tile kernels spent their time
-/// on set-up and one-value stores (depthwise k=4 s=2: 2.7% of the FMA peak). Here taps that read outside
-/// the input are skipped instead of reading zero padding: each output is the same fused multiply-add chain
-/// over its taps ascending (k0, k1, k2) as on the other paths, less products that are exactly zero, so the
-/// bits are the same but for the sign of an all-zero sum (as on the direct path).
+/// With one channel per group each output sums only a few products, so set-up is what costs: the tile
+/// kernels ran depthwise k=4 s=2 at 2.7% of the FMA peak, and vectors along the row with edge outputs
+/// summed one by one and the taps looked up per vector at 6%. Here the padding along the last axis gives
+/// every output of a row the same vector code, each row's taps come from a table made with the plan (the
+/// offset each reads at and its weight), and a block of <see cref="Vectors"/> vectors takes each tap's
+/// weight once. Taps whose (k0, k1) row lies outside the input are left out. Each output is the same fused
+/// multiply-add chain over its taps ascending (k0, k1, k2) as on the other paths.
 /// </remarks>
 internal sealed unsafe class DepthwiseTransposePath : PhasePath
 {
@@ -27,19 +32,21 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     /// <summary>Output rows (o0, o1) per work item at most.</summary>
     private const int ItemRows = 32;
 
+    /// <summary>Vectors of one phase computed together (they share each tap's weight); Segment is a multiple of their outputs.</summary>
+    private const int Vectors = 4;
+
     private readonly float[] _weight; // [C][k0][k1][k2]
     private readonly int _taps;
     private readonly long _inputPlane;
     private readonly WorkItem[] _items;
-    private readonly int[] _lastAxisOrder; // the last axis's phases with outputs, by first output
+    private readonly AxisPhase[] _lastAxisPhases; // the last axis's phases with outputs, by first output
+    private readonly int _rowLength; // a padded input row: zeros, I2 inputs, zeros
+    private readonly int _before; // zeros before the inputs of a padded row
+    private readonly int _bufferLength; // the largest item's padded input rows
+    private readonly RowTaps _rowTaps;
 
-    // The (k0, k1) taps that reach output row o0*O1 + o1 from inside the input, ascending, are entries
-    // [_rowTapStart[row], _rowTapStart[row + 1]): the input row they read (offset in a plane) and their weights' offset.
-    private readonly int[] _rowTapStart;
-    private readonly long[] _rowTapInput;
-    private readonly int[] _rowTapWeight;
-
-    private DepthwiseTransposePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
+    private DepthwiseTransposePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd,
+        AxisPhase[] lastAxisPhases, (int Before, long Length) padding, RowTaps rowTaps, WorkItem[] items)
         : base(g, bias, activation, slope, simd)
     {
         _taps = g.A0.Kernel * g.A1.Kernel * g.A2.Kernel;
@@ -53,34 +60,57 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         }
 
         _inputPlane = (long)g.A0.Input * g.A1.Input * g.A2.Input;
-        (_rowTapStart, _rowTapInput, _rowTapWeight) = RowTaps(g, Phases);
-        _lastAxisOrder = [.. Enumerable.Range(0, Phases[2].Length).Where(r => Phases[2][r].Count > 0).OrderBy(r => Phases[2][r].FirstOutput)];
-        var rows = g.A0.Output * g.A1.Output;
-        var items = new List<WorkItem>();
-        for (var plane = 0; plane < g.N * g.C; plane++)
-        for (var row = 0; row < rows; row += ItemRows)
-        {
-            items.Add(new WorkItem(plane, row, Math.Min(ItemRows, rows - row)));
-        }
-
-        _items = [.. items];
+        _lastAxisPhases = lastAxisPhases;
+        (_before, _rowLength) = (padding.Before, (int)padding.Length);
+        _rowTaps = rowTaps;
+        _items = items;
+        _bufferLength = items.Length == 0 ? 0 : items.Max(i => i.InputRowCount) * _rowLength;
     }
 
     /// <summary>The path for one channel in and out per group, channels-first; else null.</summary>
-    public static DepthwiseTransposePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd) =>
-        g.Cg == 1 && g.Mg == 1 && g.Layout == DataLayout.ChannelsFirst && (long)g.N * g.C * g.A0.Output * g.A1.Output <= int.MaxValue
-            ? new DepthwiseTransposePath(g, weight, bias, activation, slope, simd)
-            : null;
+    public static DepthwiseTransposePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd)
+    {
+        if (g.Cg != 1 || g.Mg != 1 || g.Layout != DataLayout.ChannelsFirst || (long)g.N * g.C * g.A0.Output * g.A1.Output > int.MaxValue)
+        {
+            return null;
+        }
+
+        var phases = new[] { AxisPhase.Decompose(g.A0), AxisPhase.Decompose(g.A1), AxisPhase.Decompose(g.A2) };
+        var padding = Padding(g.A2, phases[2], Vectors * (int)simd);
+        AxisPhase[] lastAxisPhases = [.. phases[2].Where(p => p.Count > 0).OrderBy(p => p.FirstOutput)];
+        var rowTaps = Tabulate(g, phases, lastAxisPhases, padding.Before, padding.Length);
+        var rows = g.A0.Output * g.A1.Output;
+        var items = new List<WorkItem>();
+        for (var row = 0; row < rows; row += ItemRows)
+        {
+            var rowCount = Math.Min(ItemRows, rows - row);
+            var firstInput = TensorPrimitives.Min<int>(rowTaps.FirstInputRow.AsSpan(row, rowCount));
+            var inputRows = Math.Max(0, TensorPrimitives.Max<int>(rowTaps.EndInputRow.AsSpan(row, rowCount)) - firstInput);
+            if (inputRows * padding.Length > Array.MaxLength)
+            {
+                return null;
+            }
+
+            for (var plane = 0; plane < g.N * g.C; plane++)
+            {
+                items.Add(new WorkItem(plane, row, rowCount, firstInput, inputRows));
+            }
+        }
+
+        // Planes outermost: the items of a plane run one after another and read its rows from cache.
+        WorkItem[] ordered = [.. items.OrderBy(i => i.Plane).ThenBy(i => i.FirstRow)];
+        return new DepthwiseTransposePath(g, weight, bias, activation, slope, simd, lastAxisPhases, padding, rowTaps, ordered);
+    }
 
     public override int ItemCount => _items.Length;
 
-    public override long ExtraFloats => _weight.Length + _rowTapStart.Length + 3L * _rowTapInput.Length; // the tables as floats' worth
+    public override long ExtraFloats => _weight.Length + _rowTaps.Start.Length + 3L * _rowTaps.Offset.Length; // the tables as floats' worth
 
     public override int ScratchRows => 0;
 
     public override void FillScratch(float* x, int first, int count)
     {
-        // Reads x directly.
+        // Each item copies the input rows it reads.
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -91,121 +121,103 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var input = x + item.Plane * _inputPlane; // x: [N, C, I0, I1, I2], this plane
         var output = y + item.Plane * OutputPlane; // y: [N, M, O0, O1, O2], M = C
         var bias = Bias[channel];
-        var tapRows = stackalloc float*[G.A0.Kernel * G.A1.Kernel]; // this row's (k0, k1) taps: their input rows
+        var inputLength = G.A2.Input;
+        var slots = _lastAxisPhases.Length;
+        var stride = G.A2.Stride;
+        var zip = stride == 2 && slots == 2 && KernelWidth == SimdWidth.V512 && Avx512F.IsSupported;
+        var longest = slots == 0 ? 0 : _lastAxisPhases[0].Count; // the phase with the first output has the most
         var values = stackalloc float[2 * Segment]; // [phase slot][u]: at most two phases are held for interleaving
-        fixed (float* weights = _weight)
-        fixed (int* tapWeights = _rowTapWeight)
+        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(_bufferLength, 1));
+        try
         {
-            var w = weights + (long)channel * _taps;
-            for (var row = item.FirstRow; row < item.FirstRow + item.RowCount; row++)
+            fixed (float* padded = buffer, weights = _weight)
+            fixed (int* tapStart = _rowTaps.Start, tapWeight = _rowTaps.Weight)
+            fixed (long* tapOffset = _rowTaps.Offset)
             {
-                var firstTap = _rowTapStart[row];
-                var tapRowCount = _rowTapStart[row + 1] - firstTap;
-                for (var r = 0; r < tapRowCount; r++)
+                // padded: [input row - FirstInputRow][_before zeros, I2 inputs, zeros to _rowLength].
+                for (var r = 0; r < item.InputRowCount; r++)
                 {
-                    tapRows[r] = input + _rowTapInput[firstTap + r];
-                }
-
-                var outputRow = output + (long)row * G.A2.Output;
-                var stride = G.A2.Stride;
-                var zip = stride == 2 && _lastAxisOrder.Length == 2 && KernelWidth == SimdWidth.V512 && Avx512F.IsSupported;
-                var longest = Phases[2][_lastAxisOrder[0]].Count; // the phase with the first output has the most
-                for (var first = 0; first < longest; first += Segment)
-                {
-                    for (var slot = 0; slot < _lastAxisOrder.Length; slot++)
+                    // Loops rather than calls: rows are short and the zeros few (depthwise k=4 s=2: 64 inputs, 1 + 3 zeros).
+                    var row = padded + (long)r * _rowLength;
+                    for (var i = 0; i < _before; i++)
                     {
-                        var phase = Phases[2][_lastAxisOrder[slot]];
-                        var count = Math.Min(Segment, phase.Count - first);
-                        if (count <= 0)
-                        {
-                            continue;
-                        }
-
-                        var buffer = values + (zip ? slot * Segment : 0);
-                        PhaseSegment<TV, TS>(phase, first, count, tapRows, tapWeights + firstTap, tapRowCount, w, buffer);
-                        if (!zip)
-                        {
-                            Store(buffer, &bias, 0, count, outputRow + phase.FirstOutput + (long)stride * first, stride);
-                        }
+                        row[i] = 0;
                     }
 
-                    if (zip)
+                    Simd.CopyFloats(input + (long)(item.FirstInputRow + r) * inputLength, row + _before, inputLength);
+                    for (var i = _before + inputLength; i < _rowLength; i++)
                     {
-                        Interleave2(values, Math.Min(Segment, longest - first), Math.Min(Segment, Phases[2][_lastAxisOrder[1]].Count - first),
-                            bias, outputRow + 2L * first);
+                        row[i] = 0;
+                    }
+                }
+
+                var rows = padded - (long)item.FirstInputRow * _rowLength; // where the table's offsets count from
+                var w = weights + (long)channel * _taps;
+                for (var row = item.FirstRow; row < item.FirstRow + item.RowCount; row++)
+                {
+                    var outputRow = output + (long)row * G.A2.Output;
+                    for (var first = 0; first < longest; first += Segment)
+                    {
+                        for (var slot = 0; slot < slots; slot++)
+                        {
+                            var phase = _lastAxisPhases[slot];
+                            var count = Math.Min(Segment, phase.Count - first);
+                            if (count <= 0)
+                            {
+                                continue;
+                            }
+
+                            var taps = tapStart[row * slots + slot];
+                            var sums = values + (zip ? slot * Segment : 0);
+                            PhaseSums<TV, TS>(rows + first, tapOffset + taps, tapWeight + taps, tapStart[row * slots + slot + 1] - taps, w, count, sums);
+                            if (!zip)
+                            {
+                                Store(sums, &bias, 0, count, outputRow + phase.FirstOutput + (long)stride * first, stride);
+                            }
+                        }
+
+                        if (zip)
+                        {
+                            Interleave2(values, Math.Min(Segment, longest - first), Math.Min(Segment, _lastAxisPhases[1].Count - first), bias, outputRow + 2L * first);
+                        }
                     }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
     }
 
     /// <summary>
-    /// <c>buffer[u - first]</c> = the sum for output <c>u</c> of the last-axis phase, <c>first &lt;= u &lt; first + count</c>:
-    /// vectors where every tap reads inside the row, single values at the row's ends.
+    /// <c>sums[v]</c> = the sum over the taps <c>t</c> of <c>rows[offsets[t] + v] * w[weights[t]]</c>, for
+    /// <c>v &lt; count</c> rounded up to whole blocks of <see cref="Vectors"/> vectors (the padding holds their reads).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PhaseSegment<TV, TS>(AxisPhase phase, int first, int count, float** tapRows, int* tapWeights, int tapRowCount, float* w, float* buffer)
+    private static void PhaseSums<TV, TS>(float* rows, long* offsets, int* weights, int taps, float* w, int count, float* sums)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
         var width = TS.Width;
-        var inputLength = G.A2.Input;
-        // Output u reads input FirstQ + u - shift for each tap: all inside for u in [interiorStart, interiorEnd).
-        var maxShift = phase.Shifts.Length == 0 ? 0 : phase.Shifts[^1];
-        var minShift = phase.Shifts.Length == 0 ? 0 : phase.Shifts[0];
-        var interiorStart = (int)Math.Clamp(maxShift - phase.FirstQ, first, first + count);
-        var interiorEnd = (int)Math.Clamp(inputLength + minShift - phase.FirstQ, interiorStart, first + count);
-        var u = first;
-        for (; u < interiorStart; u++)
+        for (var v = 0; v < count; v += Vectors * width)
         {
-            buffer[u - first] = EdgeSum(phase, u, tapRows, tapWeights, tapRowCount, w);
-        }
-
-        fixed (int* taps = phase.Taps, shifts = phase.Shifts)
-        {
-            var tapCount = phase.Taps.Length;
-            while (u < interiorEnd && interiorEnd - interiorStart >= width)
+            TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
+            for (var t = 0; t < taps; t++)
             {
-                // The last vector may overlap the one before: it recomputes the same values.
-                u = Math.Min(u, interiorEnd - width);
-                var sum = TS.Zero;
-                for (var r = 0; r < tapRowCount; r++)
-                {
-                    var source = tapRows[r] + phase.FirstQ + u;
-                    var rowWeights = w + tapWeights[r];
-                    for (var j = 0; j < tapCount; j++)
-                    {
-                        sum = TS.Fma(TS.Load(source - shifts[j]), TS.Broadcast(rowWeights[taps[j]]), sum);
-                    }
-                }
-
-                TS.Store(buffer + (u - first), sum);
-                u += width;
+                var p = rows + offsets[t] + v;
+                var weight = TS.Broadcast(w[weights[t]]);
+                s0 = TS.Fma(TS.Load(p), weight, s0);
+                s1 = TS.Fma(TS.Load(p + width), weight, s1);
+                s2 = TS.Fma(TS.Load(p + 2 * width), weight, s2);
+                s3 = TS.Fma(TS.Load(p + 3 * width), weight, s3);
             }
-        }
 
-        for (; u < first + count; u++)
-        {
-            buffer[u - first] = EdgeSum(phase, u, tapRows, tapWeights, tapRowCount, w);
+            TS.Store(sums + v, s0);
+            TS.Store(sums + v + width, s1);
+            TS.Store(sums + v + 2 * width, s2);
+            TS.Store(sums + v + 3 * width, s3);
         }
-    }
-
-    /// <summary>One output's sum, skipping taps that read outside the row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float EdgeSum(AxisPhase phase, int u, float** tapRows, int* tapWeights, int tapRowCount, float* w)
-    {
-        var sum = 0f;
-        for (var r = 0; r < tapRowCount; r++)
-        for (var j = 0; j < phase.Taps.Length; j++)
-        {
-            var i2 = phase.FirstQ + u - phase.Shifts[j];
-            if (i2 >= 0 && i2 < G.A2.Input)
-            {
-                sum = MathF.FusedMultiplyAdd(tapRows[r][i2], w[tapWeights[r] + phase.Taps[j]], sum);
-            }
-        }
-
-        return sum;
     }
 
     /// <summary>
@@ -213,6 +225,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     /// activation) for the <paramref name="evenCount"/> and <paramref name="oddCount"/> values of the two phases,
     /// 16 pairs at a time by two-source shuffles into whole vectors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Interleave2(float* values, int evenCount, int oddCount, float bias, float* target)
     {
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -240,32 +253,53 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         }
     }
 
-    /// <summary>For each output row (o0, o1), the (k0, k1) taps that read inside the input, ascending: see <see cref="_rowTapStart"/>.</summary>
-    private static (int[] Start, long[] Input, int[] Weight) RowTaps(Lifted g, AxisPhase[][] phases)
+    /// <summary>
+    /// For each output row (o0, o1), numbered o0*O1 + o1, and each phase of the last axis (in the order of
+    /// <see cref="_lastAxisPhases"/>), the taps that reach it with a (k0, k1) row inside the input, ascending
+    /// in (k0, k1, k2): where output 0 of the phase reads in a buffer of padded input rows, and the tap's
+    /// weight within its channel's.
+    /// </summary>
+    private static RowTaps Tabulate(Lifted g, AxisPhase[][] phases, AxisPhase[] lastAxisPhases, int before, long rowLength)
     {
-        var start = new int[g.A0.Output * g.A1.Output + 1];
-        var inputs = new List<long>();
-        var weights = new List<int>();
+        var rows = g.A0.Output * g.A1.Output;
+        var start = new int[rows * lastAxisPhases.Length + 1];
+        var (firstInputRow, endInputRow) = (new int[rows], new int[rows]);
+        var (offsets, weights) = (new List<long>(), new List<int>());
         for (var o0 = 0; o0 < g.A0.Output; o0++)
         for (var o1 = 0; o1 < g.A1.Output; o1++)
         {
-            start[o0 * g.A1.Output + o1] = inputs.Count;
+            var row = o0 * g.A1.Output + o1;
             var (p0, u0) = PhaseOf(g.A0, phases[0], o0);
             var (p1, u1) = PhaseOf(g.A1, phases[1], o1);
-            for (var j0 = 0; j0 < p0.Taps.Length; j0++)
-            for (var j1 = 0; j1 < p1.Taps.Length; j1++)
+            (firstInputRow[row], endInputRow[row]) = (int.MaxValue, 0);
+            for (var slot = 0; slot < lastAxisPhases.Length; slot++)
             {
-                var (i0, i1) = (p0.FirstQ + u0 - p0.Shifts[j0], p1.FirstQ + u1 - p1.Shifts[j1]);
-                if (i0 >= 0 && i0 < g.A0.Input && i1 >= 0 && i1 < g.A1.Input)
+                var p2 = lastAxisPhases[slot];
+                start[row * lastAxisPhases.Length + slot] = offsets.Count;
+                for (var j0 = 0; j0 < p0.Taps.Length; j0++)
+                for (var j1 = 0; j1 < p1.Taps.Length; j1++)
                 {
-                    inputs.Add((i0 * g.A1.Input + i1) * g.A2.Input);
-                    weights.Add((p0.Taps[j0] * g.A1.Kernel + p1.Taps[j1]) * g.A2.Kernel);
+                    var (i0, i1) = (p0.FirstQ + u0 - p0.Shifts[j0], p1.FirstQ + u1 - p1.Shifts[j1]);
+                    if (i0 < 0 || i0 >= g.A0.Input || i1 < 0 || i1 >= g.A1.Input)
+                    {
+                        continue;
+                    }
+
+                    var inputRow = (int)(i0 * g.A1.Input + i1);
+                    (firstInputRow[row], endInputRow[row]) = (Math.Min(firstInputRow[row], inputRow), Math.Max(endInputRow[row], inputRow + 1));
+                    for (var j2 = 0; j2 < p2.Taps.Length; j2++)
+                    {
+                        offsets.Add(inputRow * rowLength + before + p2.FirstQ - p2.Shifts[j2]);
+                        weights.Add((p0.Taps[j0] * g.A1.Kernel + p1.Taps[j1]) * g.A2.Kernel + p2.Taps[j2]);
+                    }
                 }
             }
+
+            firstInputRow[row] = Math.Min(firstInputRow[row], endInputRow[row]); // no rows read: an empty range
         }
 
-        start[^1] = inputs.Count;
-        return (start, [.. inputs], [.. weights]);
+        start[^1] = offsets.Count;
+        return new RowTaps(start, [.. offsets], [.. weights], firstInputRow, endInputRow);
     }
 
     /// <summary>The phase of an axis that output <paramref name="o"/> belongs to, and its number within the phase.</summary>
@@ -275,6 +309,17 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         return (phase, (o - phase.FirstOutput) / axis.Stride);
     }
 
-    /// <summary>Output rows [FirstRow, FirstRow + RowCount) of plane (n, c), rows numbered o0*O1 + o1.</summary>
-    private readonly record struct WorkItem(int Plane, int FirstRow, int RowCount);
+    /// <summary>
+    /// Taps <c>[Start[row*phases + phase], Start[row*phases + phase + 1])</c> of an output row and last-axis phase: the
+    /// offset <c>Offset</c> of the input that output 0 of the phase reads through the tap, in a buffer holding padded
+    /// input row <c>i0*I1 + i1</c> at <c>(i0*I1 + i1) * rowLength</c>, and the tap's weight <c>Weight</c> within its
+    /// channel's. Output row <c>row</c> reads input rows <c>[FirstInputRow[row], EndInputRow[row])</c> at most.
+    /// </summary>
+    private sealed record RowTaps(int[] Start, long[] Offset, int[] Weight, int[] FirstInputRow, int[] EndInputRow);
+
+    /// <summary>
+    /// Output rows [FirstRow, FirstRow + RowCount) of plane (n, c), rows numbered o0*O1 + o1, which read input
+    /// rows [FirstInputRow, FirstInputRow + InputRowCount), numbered i0*I1 + i1.
+    /// </summary>
+    private readonly record struct WorkItem(int Plane, int FirstRow, int RowCount, int FirstInputRow, int InputRowCount);
 }
