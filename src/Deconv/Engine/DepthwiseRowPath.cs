@@ -302,12 +302,22 @@ internal sealed unsafe class DepthwiseRowPath
                             s3 = TS.Fma(TS.Load(p + 3 * _width), weight, s3);
                         }
 
+                        if (i2 + block <= a2.Input)
+                        {
+                            // The bias after the chain, as on the other paths (an addition rounds the same in any width).
+                            var biasVector = TS.Broadcast(bias);
+                            TS.Store(output + i2, TS.Add(s0, biasVector));
+                            TS.Store(output + i2 + _width, TS.Add(s1, biasVector));
+                            TS.Store(output + i2 + 2 * _width, TS.Add(s2, biasVector));
+                            TS.Store(output + i2 + 3 * _width, TS.Add(s3, biasVector));
+                            continue;
+                        }
+
                         TS.Store(results, s0);
                         TS.Store(results + _width, s1);
                         TS.Store(results + 2 * _width, s2);
                         TS.Store(results + 3 * _width, s3);
-                        var count = Math.Min(block, a2.Input - i2);
-                        for (var lane = 0; lane < count; lane++)
+                        for (var lane = 0; lane < a2.Input - i2; lane++)
                         {
                             output[i2 + lane] = results[lane] + bias;
                         }

@@ -23,6 +23,8 @@ internal unsafe interface ISimd<TV>
     /// <summary><c>a * b + addend</c> with one rounding.</summary>
     static abstract TV Fma(TV a, TV b, TV addend);
 
+    static abstract TV Add(TV a, TV b);
+
     static abstract void Store(float* p, TV value);
 }
 
@@ -33,6 +35,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> Load(float* p) => Vector512.Load(p);
     public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     public static void Store(float* p, Vector512<float> value) => value.Store(p);
 }
 
@@ -43,6 +46,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Load(float* p) => Vector256.Load(p);
     public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     public static void Store(float* p, Vector256<float> value) => value.Store(p);
 }
 
@@ -53,6 +57,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static Vector128<float> Load(float* p) => Vector128.Load(p);
     public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
     public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> addend) => Vector128.FusedMultiplyAdd(a, b, addend);
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     public static void Store(float* p, Vector128<float> value) => value.Store(p);
 }
 
@@ -64,6 +69,7 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     public static float Load(float* p) => *p;
     public static float Broadcast(float value) => value;
     public static float Fma(float a, float b, float addend) => MathF.FusedMultiplyAdd(a, b, addend);
+    public static float Add(float a, float b) => a + b;
     public static void Store(float* p, float value) => *p = value;
 }
 
