@@ -126,6 +126,7 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var stride = G.A2.Stride;
         var zip = stride == 2 && slots == 2 && KernelWidth == SimdWidth.V512 && Avx512F.IsSupported;
         var longest = slots == 0 ? 0 : _lastAxisPhases[0].Count; // the phase with the first output has the most
+        var zipInRegisters = zip && Activation == FusedActivation.None;
         var values = stackalloc float[2 * Segment]; // [phase slot][u]: at most two phases are held for interleaving
         var buffer = ArrayPool<float>.Shared.Rent(Math.Max(_bufferLength, 1));
         try
@@ -156,7 +157,15 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
                 for (var row = item.FirstRow; row < item.FirstRow + item.RowCount; row++)
                 {
                     var outputRow = output + (long)row * G.A2.Output;
-                    for (var first = 0; first < longest; first += Segment)
+                    var done = 0; // outputs of each phase written
+                    if (zipInRegisters)
+                    {
+                        var (even, odd) = (tapStart[2 * row], tapStart[2 * row + 1]);
+                        done = ZipBlocks(rows, tapOffset + even, tapWeight + even, odd - even, tapOffset + odd, tapWeight + odd,
+                            tapStart[2 * row + 2] - odd, w, _lastAxisPhases[1].Count, bias, outputRow);
+                    }
+
+                    for (var first = done; first < longest; first += Segment)
                     {
                         for (var slot = 0; slot < slots; slot++)
                         {
@@ -218,6 +227,60 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
             TS.Store(sums + v + 2 * width, s2);
             TS.Store(sums + v + 3 * width, s3);
         }
+    }
+
+    /// <summary>
+    /// Stride 2 with AVX-512 and no activation: outputs <c>2u</c> and <c>2u + 1</c> of a row, for u in whole blocks of
+    /// 64 that both phases have (<paramref name="oddCount"/>, the second phase's outputs, rounded down), from the even
+    /// and the odd phase's taps (as in <see cref="PhaseSums"/>), interleaved in registers and written with the bias
+    /// added. Returns the outputs of each phase written. (Through the buffer and <see cref="Interleave2"/>, the
+    /// row's sums were stored and loaded again: depthwise k=4 s=2 took 1.17 ms instead of 1.10 at 1 thread, 0.54 instead of 0.40 at 2.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ZipBlocks(float* rows, long* evenOffsets, int* evenWeights, int evenTaps, long* oddOffsets, int* oddWeights, int oddTaps,
+        float* w, int oddCount, float bias, float* target)
+    {
+        const int block = Vectors * 16;
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        var biasVector = Vector512.Create(bias);
+        var u = 0;
+        for (; u + block <= oddCount; u += block)
+        {
+            Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default;
+            for (var t = 0; t < evenTaps; t++)
+            {
+                var p = rows + evenOffsets[t] + u;
+                var weight = Vector512.Create(w[evenWeights[t]]);
+                e0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, e0);
+                e1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 16), weight, e1);
+                e2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 32), weight, e2);
+                e3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 48), weight, e3);
+            }
+
+            Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default;
+            for (var t = 0; t < oddTaps; t++)
+            {
+                var p = rows + oddOffsets[t] + u;
+                var weight = Vector512.Create(w[oddWeights[t]]);
+                o0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, o0);
+                o1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 16), weight, o1);
+                o2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 32), weight, o2);
+                o3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 48), weight, o3);
+            }
+
+            var to = target + 2L * u;
+            (Avx512F.PermuteVar16x32x2(e0, low, o0) + biasVector).Store(to);
+            (Avx512F.PermuteVar16x32x2(e0, high, o0) + biasVector).Store(to + 16);
+            (Avx512F.PermuteVar16x32x2(e1, low, o1) + biasVector).Store(to + 32);
+            (Avx512F.PermuteVar16x32x2(e1, high, o1) + biasVector).Store(to + 48);
+            (Avx512F.PermuteVar16x32x2(e2, low, o2) + biasVector).Store(to + 64);
+            (Avx512F.PermuteVar16x32x2(e2, high, o2) + biasVector).Store(to + 80);
+            (Avx512F.PermuteVar16x32x2(e3, low, o3) + biasVector).Store(to + 96);
+            (Avx512F.PermuteVar16x32x2(e3, high, o3) + biasVector).Store(to + 112);
+        }
+
+        return u;
     }
 
     /// <summary>

@@ -45,6 +45,26 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(64, 4, 1, FusedActivation.None)] // depthwise k=4 s=2: rows of 128, one whole block of 64 pairs
+    [InlineData(75, 4, 1, FusedActivation.None)] // 150 outputs: a block, then the rest through the buffer
+    [InlineData(97, 3, 0, FusedActivation.None)] // odd kernel: the phases have different taps
+    [InlineData(64, 4, 1, FusedActivation.Relu)] // an activation: every row through the buffer
+    public void Depthwise_stride_2_rows_interleave_the_phases_bit_for_bit_like_the_direct_path(int inputLength, int kernel, int crop, FusedActivation activation)
+    {
+        var output = 2 * inputLength + kernel - 2 - 2 * crop;
+        var axes = new[] { new AxisGeometry(5, kernel, 2, 1, crop, 10 + kernel - 2 - 2 * crop), new AxisGeometry(inputLength, kernel, 2, 1, crop, output) };
+        var c = EngineCases.WithData(new Random(inputLength), new ConvGeometry(2, 3, 3, 3, axes, DataLayout.ChannelsFirst), bias: true);
+        var plan = c.Plan(1, ConvTransposeStrategy.DepthwiseRows, activation: activation);
+        Assert.Equal(ConvTransposeStrategy.DepthwiseRows, plan.Strategy);
+        var y = plan.Run(c.X);
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: activation), y);
+        if (activation == FusedActivation.None)
+        {
+            Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+        }
+    }
+
+    [Theory]
     [InlineData(13, 16, 32, 16, 256, 1)] // 12-channel tiles, 16 phases
     [InlineData(21, 32, 64, 32, 512, 1)] // 12-channel tiles and a partial block, 32 phases (fcn-like)
     [InlineData(3, 32, 64, 32, 1024, 2)] // three-channel tiles, 32 phases, two images
