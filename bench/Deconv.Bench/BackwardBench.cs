@@ -43,8 +43,9 @@ internal static class BackwardBench
                 var transpose = new ConvTransposePlan(geometry, w, bias, threads);
                 var y = new float[geometry.OutputLength];
                 // The FMA loop runs in the same rounds as each pass: its share of the peak compares like with like.
-                var medians = Program.Medians(options, () => transpose.Run(x, y), FmaPeak.Sample);
-                results.Add(Row(c, "forward", threads, medians[0], null, transpose.ExtraFloats, null, FmaPeak.SampleGflops(medians[1])));
+                var peakSampler = new FmaPeak.Sampler(threads);
+                var medians = Program.Medians(options, () => transpose.Run(x, y), peakSampler.Sample);
+                results.Add(Row(c, "forward", threads, medians[0], null, transpose.ExtraFloats, null, peakSampler.Gflops()));
 
                 var inputGradient = new ConvForwardPlan(geometry, w, default, threads);
                 var dx = new float[geometry.InputLength];
@@ -52,15 +53,17 @@ internal static class BackwardBench
                 double? ortMs = null, diff = null;
                 if (model is null)
                 {
-                    medians = Program.Medians(options, () => inputGradient.Run(dy, dx), FmaPeak.Sample);
-                    (ms, peak) = (medians[0], FmaPeak.SampleGflops(medians[1]));
+                    peakSampler = new FmaPeak.Sampler(threads);
+                    medians = Program.Medians(options, () => inputGradient.Run(dy, dx), peakSampler.Sample);
+                    (ms, peak) = (medians[0], peakSampler.Gflops());
                 }
                 else
                 {
                     var theirs = new float[geometry.InputLength];
                     using var ort = new OrtRunner(model, dy, geometry.OutputShape, theirs, geometry.InputShape, threads);
-                    medians = Program.Medians(options, () => inputGradient.Run(dy, dx), ort.Run, FmaPeak.Sample);
-                    (ms, ortMs, peak) = (medians[0], medians[1], FmaPeak.SampleGflops(medians[2]));
+                    peakSampler = new FmaPeak.Sampler(threads);
+                    medians = Program.Medians(options, () => inputGradient.Run(dy, dx), ort.Run, peakSampler.Sample);
+                    (ms, ortMs, peak) = (medians[0], medians[1], peakSampler.Gflops());
                     diff = Program.MaxRelativeDifference(dx, theirs);
                 }
 
@@ -68,8 +71,9 @@ internal static class BackwardBench
 
                 var weightGradient = new WeightGradientPlan(geometry, threads);
                 var dw = new float[geometry.WeightLength];
-                medians = Program.Medians(options, () => weightGradient.Run(dy, x, dw), FmaPeak.Sample);
-                results.Add(Row(c, "weight_grad", threads, medians[0], null, weightGradient.ExtraFloats, SampledDifference(geometry, dy, x, dw), FmaPeak.SampleGflops(medians[1])));
+                peakSampler = new FmaPeak.Sampler(threads);
+                medians = Program.Medians(options, () => weightGradient.Run(dy, x, dw), peakSampler.Sample);
+                results.Add(Row(c, "weight_grad", threads, medians[0], null, weightGradient.ExtraFloats, SampledDifference(geometry, dy, x, dw), peakSampler.Gflops()));
             }
         }
 

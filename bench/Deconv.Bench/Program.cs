@@ -70,8 +70,9 @@ internal static class Program
                 var theirs = new float[geometry.OutputLength];
                 using var ort = new OrtRunner(model, x, geometry.InputShape, theirs, geometry.OutputShape, threads);
                 // The FMA loop runs in the same rounds: the share of the peak compares like with like on a shared machine.
-                var medians = Medians(options, () => plan.Run(x, ours), ort.Run, FmaPeak.Sample);
-                var (deconvMs, ortMs, casePeak) = (medians[0], medians[1], FmaPeak.SampleGflops(medians[2]));
+                var peakSampler = new FmaPeak.Sampler(threads);
+                var medians = Medians(options, () => plan.Run(x, ours), ort.Run, peakSampler.Sample);
+                var (deconvMs, ortMs, casePeak) = (medians[0], medians[1], peakSampler.Gflops());
 
                 var diff = MaxRelativeDifference(ours, theirs);
                 var gflops = c.Flops / (deconvMs / 1e3) / 1e9;
