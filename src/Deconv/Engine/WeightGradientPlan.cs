@@ -29,8 +29,12 @@ namespace Deconv.Engine;
 /// </remarks>
 public sealed unsafe class WeightGradientPlan
 {
-    /// <summary>Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order).</summary>
-    internal const int PixelChunk = 128;
+    /// <summary>
+    /// Pixels of the reduction packed and summed at a time (a fixed constant: it fixes the summation order). A chunk's
+    /// panel of large, 256 x 32 floats, is 32 KB and stays in L1 while the item's tiles read it; 128 spent twice the
+    /// share of the time on the tiles' set-up and additions (dcgan1-3, unet and hifigan 2-10% slower).
+    /// </summary>
+    internal const int PixelChunk = 256;
 
     /// <summary>Most taps per work item with lanes over j (its sums, taps x <see cref="ChannelBlock"/> x two vectors, are borrowed per item).</summary>
     private const int TapsPerItem = 16;
@@ -44,8 +48,13 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>With lanes over c, most lane blocks per work item (they share one gather of large's rows).</summary>
     private const int LaneBlocksPerItem = 8;
 
-    /// <summary>Most values of c per work item (a multiple of the tile's six).</summary>
-    private const int ChannelBlock = 16 * TileKernels.Pixels;
+    /// <summary>
+    /// Most values of c per work item (a multiple of the tile's six). Each chunk of large packed for a tap serves
+    /// this many c; with 96 the packing of hifigan's large rows, which come from L3 at 8 KB strides, took a third
+    /// of its time (45-47 ms against 58 with 96; dcgan2-3, unet and unet3d 4-12% faster). The item's sums, taps x c x
+    /// two vectors (590 KB), and a chunk of its rows of small (288 KB) share L2.
+    /// </summary>
+    private const int ChannelBlock = 48 * TileKernels.Pixels;
 
     private readonly Lifted _g;
     private readonly long _largeLength, _smallLength, _weightLength, _plane;
@@ -467,25 +476,29 @@ public sealed unsafe class WeightGradientPlan
         var tile = stackalloc float[tileRows * 2 * _width];
         var rows = stackalloc float*[tileRows];
         var zeroOffset = 0;
-        var tapSums = item.CCount * blockWidth;
-        var sumsArray = ArrayPool<float>.Shared.Rent(item.TapCount * tapSums); // [tap][c][lane]
+        var channelSums = item.TapCount * blockWidth;
+        var sumsArray = ArrayPool<float>.Shared.Rent(item.CCount * channelSums); // [c][tap][lane]
         var firstC = item.Group * _g.Cg + item.FirstC;
         var small = _smallArray!.Data;
         fixed (float* allSums = sumsArray)
         fixed (int* windows = _windowOffsets)
-        for (var t = 0; t < item.TapCount; t++)
         {
-            var sums = allSums + t * tapSums;
-            new Span<float>(sums, tapSums).Clear();
-            var source = _large!.Data + _tapOffsets![item.Tap + t] + (long)item.Group * _g.Mg + firstJ;
+            new Span<float>(allSums, item.CCount * channelSums).Clear();
+            // Chunks outermost: a chunk's rows of small (the item's c) stay in L2 while every tap reads them.
             for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
+            for (var t = 0; t < item.TapCount; t++)
             {
                 var count = Math.Min(PixelChunk, _pixels - firstPixel);
+                var source = _large!.Data + _tapOffsets![item.Tap + t] + (long)item.Group * _g.Mg + firstJ;
                 for (var p = 0; p < count; p++)
                 {
+                    // Inline copies: a call per pixel row took about a third of the item's time (dcgan2).
                     var to = panel + p * blockWidth;
-                    new ReadOnlySpan<float>(source + windows[firstPixel + p], lanes).CopyTo(new Span<float>(to, lanes));
-                    new Span<float>(to + lanes, blockWidth - lanes).Clear();
+                    Simd.CopyFloats(source + windows[firstPixel + p], to, lanes);
+                    for (var lane = lanes; lane < blockWidth; lane++)
+                    {
+                        to[lane] = 0;
+                    }
                 }
 
                 for (var c = 0; c < item.CCount; c += tileRows)
@@ -506,22 +519,28 @@ public sealed unsafe class WeightGradientPlan
                         TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
                     }
 
-                    var target = new Span<float>(sums + c * blockWidth, valid * blockWidth);
-                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                    // The chunk's sums added to the running sums of (c + r, tap t).
+                    for (var r = 0; r < valid; r++)
+                    {
+                        var row = allSums + (c + r) * channelSums + t * blockWidth;
+                        for (var v = 0; v < blockWidth; v += _width)
+                        {
+                            TS.Store(row + v, TS.Add(TS.Load(row + v), TS.Load(tile + r * blockWidth + v)));
+                        }
+                    }
                 }
             }
-        }
 
-        // dw[c, j, tap]: [C, M/G, taps]; the item's taps of one (c, j) are neighbours.
-        var taps = _tapOffsets!.Length;
-        for (var c = 0; c < item.CCount; c++)
-        for (var lane = 0; lane < lanes; lane++)
-        {
-            var target = dw + ((long)(firstC + c) * _g.Mg + firstJ + lane) * taps + item.Tap;
-            var sum = sumsArray.AsSpan(c * blockWidth + lane);
-            for (var t = 0; t < item.TapCount; t++)
+            // dw[c, j, tap]: [C, M/G, taps]; the item's taps of one (c, j) are neighbours, so each c's [tap][lane]
+            // sums are written transposed. (Value by value from [tap][c][lane] sums, this took a fifth of dcgan1's
+            // time.) Adding zero keeps every sum's bits: they start from +0, so none is -0.
+            var zeros = stackalloc float[2 * _width];
+            new Span<float>(zeros, 2 * _width).Clear();
+            var taps = _tapOffsets!.Length;
+            for (var c = 0; c < item.CCount; c++)
             {
-                target[t] = sum[t * tapSums];
+                TransposedStore.ChannelsFirst(allSums + c * channelSums, blockWidth, item.TapCount, lanes, zeros,
+                    dw + ((long)(firstC + c) * _g.Mg + firstJ) * taps + item.Tap, taps);
             }
         }
 
