@@ -49,6 +49,12 @@ public sealed unsafe class WeightGradientPlan
     private const int LaneBlocksPerItem = 8;
 
     /// <summary>
+    /// With lanes over c, the tile rows (tap, j) of a work item: its taps are as many as fill them, so that a tile's six
+    /// rows hold several taps when a group has few j (dcgan4: 3 j, 16 taps; one tap per item left half of each tile empty).
+    /// </summary>
+    private const int RowsPerItem = 48;
+
+    /// <summary>
     /// Most values of c per work item (a multiple of the tile's six). Each chunk of large packed for a tap serves
     /// this many c; with 96 the packing of hifigan's large rows, which come from L3 at 8 KB strides, took a third
     /// of its time (45-47 ms against 58 with 96; dcgan2-3, unet and unet3d 4-12% faster). The item's sums, taps x c x
@@ -162,13 +168,21 @@ public sealed unsafe class WeightGradientPlan
         var itemsPerTapBlock = (long)_g.G * cBlocks * _jBlocks;
         var tapBlocksWanted = parallel ? (4 * Threads + itemsPerTapBlock - 1) / itemsPerTapBlock : 1;
         var tapsPerItem = (int)Math.Clamp(_tapOffsets.Length / tapBlocksWanted, 1, TapsPerItem);
+        // With lanes over c, tile rows run over (tap, j): as many taps as make RowsPerItem rows, fewer when that
+        // gives each of several threads a few items.
+        var laneGroups = (cLaneBlocks + LaneBlocksPerItem - 1) / LaneBlocksPerItem;
+        var laneTapsPerItem = Math.Clamp(RowsPerItem / _g.Mg, 1, _tapOffsets.Length);
+        if (parallel)
+        {
+            laneTapsPerItem = (int)Math.Clamp((long)_tapOffsets.Length * _g.G * laneGroups / (4 * Threads), 1, laneTapsPerItem);
+        }
         _items = _depthwise
             ? [.. Enumerable.Range(0, (_g.C + _width - 1) / _width).Select(b => new WorkItem(0, 0, 0, b * _width, Math.Min(_width, _g.C - b * _width)))]
             : _channelLanes
             ? [.. from g in Enumerable.Range(0, _g.G)
-                  from cb in Enumerable.Range(0, (cLaneBlocks + LaneBlocksPerItem - 1) / LaneBlocksPerItem).Select(i => i * LaneBlocksPerItem * 2 * _width)
-                  from tap in Enumerable.Range(0, _tapOffsets.Length)
-                  select new WorkItem(tap, g, 0, cb, Math.Min(LaneBlocksPerItem * 2 * _width, _g.Cg - cb))]
+                  from cb in Enumerable.Range(0, laneGroups).Select(i => i * LaneBlocksPerItem * 2 * _width)
+                  from firstTap in Enumerable.Range(0, (_tapOffsets.Length + laneTapsPerItem - 1) / laneTapsPerItem).Select(i => i * laneTapsPerItem)
+                  select new WorkItem(firstTap, g, 0, cb, Math.Min(LaneBlocksPerItem * 2 * _width, _g.Cg - cb), Math.Min(laneTapsPerItem, _tapOffsets.Length - firstTap))]
             // A block of c's small rows (ChannelBlock x pixels) is reused by every (tap, j block) while it is
             // in cache; an item covers several taps, so it writes whole runs of dw[c, j, taps].
             : [.. from g in Enumerable.Range(0, _g.G)
@@ -381,18 +395,10 @@ public sealed unsafe class WeightGradientPlan
             }
             else
             {
-                // small: [N, C, I...]: one contiguous stream per lane, interleaved.
+                // small: [N, C, I...]: one contiguous stream per lane, interleaved (lanes past C/G stay zero).
                 for (var n = 0; n < _g.N; n++)
                 {
-                    var planes = small + ((long)n * _g.C + firstC) * _plane;
-                    var rows = to + n * _plane * blockWidth;
-                    for (var i = 0; i < _plane; i++)
-                    {
-                        for (var lane = 0; lane < lanes; lane++)
-                        {
-                            rows[i * blockWidth + lane] = planes[lane * _plane + i];
-                        }
-                    }
+                    TransposedStore.ToChannelsLast(small + ((long)n * _g.C + firstC) * _plane, _plane, lanes, (int)_plane, to + n * _plane * blockWidth, blockWidth);
                 }
             }
         }
@@ -549,10 +555,10 @@ public sealed unsafe class WeightGradientPlan
 
     /// <summary>
     /// An item with lanes over c (<c>item.FirstC</c>, up to <see cref="LaneBlocksPerItem"/> blocks of two
-    /// vectors) and tile rows over every j of the group, at one tap. A block's panel is small's lane
-    /// block <c>[pixel][lane]</c> (arranged so by the run's copy); per chunk of pixels the shifted large is
-    /// gathered transposed, <c>[j][pixel]</c>, once for all blocks. Each value is the same chunk sums,
-    /// in the same order, as with lanes over j.
+    /// vectors) and tile rows over the (tap, j) of its taps and every j of the group. A block's panel is small's
+    /// lane block <c>[pixel][lane]</c> (arranged so by the run's copy); per chunk of pixels the shifted large is
+    /// gathered transposed, <c>[tap][j][pixel]</c>, once for all blocks. Each value is the same chunk sums, in the
+    /// same order, as with lanes over j.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChannelLanesItem<TV, TS>(WorkItem item, float* dw)
@@ -561,27 +567,34 @@ public sealed unsafe class WeightGradientPlan
     {
         const int tileRows = TileKernels.Pixels;
         var mg = _g.Mg; // at most MaxRowsPerGroup
+        var rowCount = item.TapCount * mg; // tile rows: (tap, j)
         var firstBlock = item.FirstC / (2 * _width);
         var blocks = (item.CCount + 2 * _width - 1) / (2 * _width);
-        var largeRows = stackalloc float[PixelChunk * mg]; // [j][pixel] of large at this tap
-        var sums = stackalloc float[LaneBlocksPerItem * mg * 2 * _width]; // [block][j][lane], a block's rows blockWidth apart
+        var blockSums = rowCount * 2 * _width;
+        var rowsArray = ArrayPool<float>.Shared.Rent(rowCount * PixelChunk); // [tap][j][pixel] of large
+        var sumsArray = ArrayPool<float>.Shared.Rent(blocks * blockSums); // [block][tap][j][lane], a block's rows blockWidth apart
         var tile = stackalloc float[tileRows * 2 * _width];
         var rows = stackalloc float*[tileRows];
         var zeroOffset = 0;
-        new Span<float>(sums, blocks * mg * 2 * _width).Clear();
-        var source = _large!.Data + _tapOffsets![item.Tap] + (long)item.Group * mg;
         var small = _smallArray!.Data;
+        fixed (float* largeRows = rowsArray, sums = sumsArray)
         fixed (int* windows = _windowOffsets)
         {
+            new Span<float>(sums, blocks * blockSums).Clear();
             for (var firstPixel = 0; firstPixel < _pixels; firstPixel += PixelChunk)
             {
                 var count = Math.Min(PixelChunk, _pixels - firstPixel);
-                for (var p = 0; p < count; p++)
+                for (var t = 0; t < item.TapCount; t++)
                 {
-                    var from = source + windows[firstPixel + p];
-                    for (var j = 0; j < mg; j++)
+                    var source = _large!.Data + _tapOffsets![item.Tap + t] + (long)item.Group * mg;
+                    var tapRows = largeRows + t * mg * PixelChunk;
+                    for (var p = 0; p < count; p++)
                     {
-                        largeRows[j * PixelChunk + p] = from[j];
+                        var from = source + windows[firstPixel + p];
+                        for (var j = 0; j < mg; j++)
+                        {
+                            tapRows[j * PixelChunk + p] = from[j];
+                        }
                     }
                 }
 
@@ -590,13 +603,13 @@ public sealed unsafe class WeightGradientPlan
                     var block = firstBlock + b;
                     var blockWidth = CBlockWidth(block);
                     var panel = small + ((long)item.Group * _cLanesPerGroup + block * 2 * _width) * _pixels + (long)firstPixel * blockWidth;
-                    for (var j = 0; j < mg; j += tileRows)
+                    for (var row = 0; row < rowCount; row += tileRows)
                     {
-                        var valid = Math.Min(tileRows, mg - j);
+                        var valid = Math.Min(tileRows, rowCount - row);
                         for (var r = 0; r < tileRows; r++)
                         {
                             // A partial tile repeats its last row; the copies are not kept.
-                            rows[r] = largeRows + (j + Math.Min(r, valid - 1)) * PixelChunk;
+                            rows[r] = largeRows + (row + Math.Min(r, valid - 1)) * PixelChunk;
                         }
 
                         if (blockWidth == 2 * _width)
@@ -608,27 +621,34 @@ public sealed unsafe class WeightGradientPlan
                             TileKernels.OneVector<TV, TS>(panel, &zeroOffset, 1, count, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], tile);
                         }
 
-                        var target = new Span<float>(sums + b * mg * 2 * _width + j * blockWidth, valid * blockWidth);
-                        TensorPrimitives.Add(target, new ReadOnlySpan<float>(tile, target.Length), target);
+                        var target = sums + b * blockSums + row * blockWidth;
+                        for (var v = 0; v < valid * blockWidth; v += _width)
+                        {
+                            TS.Store(target + v, TS.Add(TS.Load(target + v), TS.Load(tile + v)));
+                        }
                     }
+                }
+            }
+
+            // dw[c, j, tap]: [C, M/G, taps].
+            var taps = _tapOffsets!.Length;
+            for (var b = 0; b < blocks; b++)
+            {
+                var block = firstBlock + b;
+                var blockWidth = CBlockWidth(block);
+                var firstC = item.Group * _g.Cg + block * 2 * _width;
+                var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
+                for (var t = 0; t < item.TapCount; t++)
+                for (var j = 0; j < mg; j++)
+                for (var lane = 0; lane < lanes; lane++)
+                {
+                    dw[((long)(firstC + lane) * mg + j) * taps + item.Tap + t] = sums[b * blockSums + (t * mg + j) * blockWidth + lane];
                 }
             }
         }
 
-        // dw[c, j, tap]: [C, M/G, taps].
-        var taps = _tapOffsets.Length;
-        for (var b = 0; b < blocks; b++)
-        {
-            var block = firstBlock + b;
-            var blockWidth = CBlockWidth(block);
-            var firstC = item.Group * _g.Cg + block * 2 * _width;
-            var lanes = Math.Min(blockWidth, _g.Cg - block * 2 * _width);
-            for (var j = 0; j < mg; j++)
-            for (var lane = 0; lane < lanes; lane++)
-            {
-                dw[((long)(firstC + lane) * mg + j) * taps + item.Tap] = sums[b * mg * 2 * _width + j * blockWidth + lane];
-            }
-        }
+        ArrayPool<float>.Shared.Return(rowsArray);
+        ArrayPool<float>.Shared.Return(sumsArray);
     }
 
     /// <summary>
