@@ -91,7 +91,7 @@ public sealed unsafe class ConvForwardPlan
         _blocks = (_laneChannels + 2 * _width - 1) / (2 * _width);
 
         var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
-        if (useDirect || geometry.InputLength == 0 || !AllFinite(_weight))
+        if (useDirect || geometry.InputLength == 0 || !Simd.AllFinite(_weight))
         {
             return;
         }
@@ -465,19 +465,6 @@ public sealed unsafe class ConvForwardPlan
 
             y[(int)g.InputIndex(n, c, i0, i1, i2)] = sum + _bias[c];
         }
-    }
-
-    private static bool AllFinite(float[] values)
-    {
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>A chunk of output pixels for one channel block of one group.</summary>

@@ -105,7 +105,7 @@ public sealed unsafe class ConvTransposePlan
             : _g.Cg == 1 && _g.Mg == 1 && _g.Layout == DataLayout.ChannelsFirst ? ConvTransposeStrategy.DepthwiseRows
             : PixelTilePath.Suits(_g, simd) ? ConvTransposeStrategy.PixelTiles
             : ConvTransposeStrategy.ChannelTiles;
-        if (geometry.OutputLength > 0 && strategy != ConvTransposeStrategy.Direct && AllFinite(weights))
+        if (geometry.OutputLength > 0 && strategy != ConvTransposeStrategy.Direct && Simd.AllFinite(weights))
         {
             // Padding multiplies zeros by weights, which is exact only for finite weights.
             _path = strategy switch
@@ -240,17 +240,4 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>The message is built here, not in <see cref="Run(ReadOnlySpan{float}, Span{float})"/>, whose every call would otherwise clear its stack space.</summary>
     private ConvolutionArgumentException LengthError(string name, int length, long needed) =>
         new($"{name} has {length} elements but the geometry {Geometry} needs {needed}", name);
-
-    private static bool AllFinite(float[] values)
-    {
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

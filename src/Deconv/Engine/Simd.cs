@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -94,6 +95,9 @@ internal static class SimdSupport
 
 internal static unsafe class Simd
 {
+    /// <summary>Whether no value is infinite or NaN (the largest magnitude is finite; vectorised).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
+
     /// <summary>
     /// Copies <paramref name="count"/> floats that do not overlap. Short rows inline: for the many 32-float rows
     /// of a padded copy, a call to Buffer.MemoryCopy per row took about as long as the copying (dcgan4's input

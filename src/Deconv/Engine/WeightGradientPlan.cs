@@ -236,14 +236,16 @@ public sealed unsafe class WeightGradientPlan
             throw new ConvolutionArgumentException($"dw has {dw.Length} elements but the geometry {Geometry} needs {_weightLength}", nameof(dw));
         }
 
-        if (_rows is not null && AllFinite(large) && AllFinite(small))
+        // Scanning large (the larger side) for non-finite values took a fifth of depthwise's time: only needed when
+        // the row path's vector tails multiply it by zeros.
+        if (_rows is not null && Simd.AllFinite(small) && (!_rows.WeightGradientReadsPastRows || Simd.AllFinite(large)))
         {
             RunRows(large, small, dw);
             return;
         }
 
         // The padding multiplies zeros by small values, which is exact only for finite ones.
-        if (_large is null || !AllFinite(small))
+        if (_large is null || !Simd.AllFinite(small))
         {
             RunDirect(large, small, dw);
             return;
@@ -729,8 +731,6 @@ public sealed unsafe class WeightGradientPlan
     }
 
     /// <summary>Whether no value is infinite or NaN (the largest magnitude is NaN or infinite otherwise); vectorised.</summary>
-    private static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
-
     /// <summary>
     /// Work: a group, a block of c (up to <see cref="ChannelBlock"/>, or with lanes over c up to
     /// <see cref="LaneBlocksPerItem"/> lane blocks, or depthwise one vector) and, with lanes over j, a block of j

@@ -138,6 +138,26 @@ public class WeightGradientPlanTests
         }
     }
 
+    [Theory]
+    [InlineData(32)] // rows a multiple of 16: the row path runs, its vectors stay inside the rows
+    [InlineData(20)] // vector tails would multiply large by zeros: the direct path runs
+    public void Depthwise_non_finite_large_data_gives_the_reference_non_finite_values(int length)
+    {
+        var geometry = new ConvGeometry(2, 3, 3, 3, [new AxisGeometry(5, 4, 2, 1, 1, 10), new AxisGeometry(length, 4, 2, 1, 1, 2 * length)], DataLayout.ChannelsFirst);
+        var c = BackwardCases.WithData(new Random(107), geometry, bias: false);
+        c.Large[5] = float.PositiveInfinity;
+        c.Large[3 * 10 * 2 * length + 7] = float.NaN; // n = 1, channel 0
+        c.Large[2 * 10 * 2 * length + 2 * length - 1] = float.NegativeInfinity; // channel 2, the last position of its first row
+        var plan = new WeightGradientPlan(geometry, threads: 1);
+        Assert.True(plan.UsesRowPath);
+        var dw = plan.Run(c.Large, c.Small);
+        var expected = c.WeightGradientReference();
+        Assert.Equal(expected.Select(double.IsNaN), dw.Select(float.IsNaN));
+        Assert.Equal(expected.Select(double.IsPositiveInfinity), dw.Select(float.IsPositiveInfinity));
+        Assert.Equal(expected.Select(double.IsNegativeInfinity), dw.Select(float.IsNegativeInfinity));
+        Assert.Contains(dw, float.IsFinite);
+    }
+
     [Fact]
     public void Non_finite_small_data_takes_the_exact_direct_path()
     {
