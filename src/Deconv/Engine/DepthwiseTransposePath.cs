@@ -211,21 +211,33 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var width = TS.Width;
         for (var v = 0; v < count; v += Vectors * width)
         {
-            TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
-            for (var t = 0; t < taps; t++)
-            {
-                var p = rows + offsets[t] + v;
-                var weight = TS.Broadcast(w[weights[t]]);
-                s0 = TS.Fma(TS.Load(p), weight, s0);
-                s1 = TS.Fma(TS.Load(p + width), weight, s1);
-                s2 = TS.Fma(TS.Load(p + 2 * width), weight, s2);
-                s3 = TS.Fma(TS.Load(p + 3 * width), weight, s3);
-            }
-
+            BlockSums<TV, TS>(rows + v, offsets, weights, taps, w, out var s0, out var s1, out var s2, out var s3);
             TS.Store(sums + v, s0);
             TS.Store(sums + v + width, s1);
             TS.Store(sums + v + 2 * width, s2);
             TS.Store(sums + v + 3 * width, s3);
+        }
+    }
+
+    /// <summary>
+    /// One block of <see cref="Vectors"/> vectors of a phase: <c>s_k[lane]</c> = the sum over the taps <c>t</c> of
+    /// <c>rows[offsets[t] + k*width + lane] * w[weights[t]]</c>, one fused multiply-add chain each, from zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockSums<TV, TS>(float* rows, long* offsets, int* weights, int taps, float* w, out TV s0, out TV s1, out TV s2, out TV s3)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        (s0, s1, s2, s3) = (TS.Zero, TS.Zero, TS.Zero, TS.Zero);
+        for (var t = 0; t < taps; t++)
+        {
+            var p = rows + offsets[t];
+            var weight = TS.Broadcast(w[weights[t]]);
+            s0 = TS.Fma(TS.Load(p), weight, s0);
+            s1 = TS.Fma(TS.Load(p + width), weight, s1);
+            s2 = TS.Fma(TS.Load(p + 2 * width), weight, s2);
+            s3 = TS.Fma(TS.Load(p + 3 * width), weight, s3);
         }
     }
 
@@ -247,28 +259,8 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var u = 0;
         for (; u + block <= oddCount; u += block)
         {
-            Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default;
-            for (var t = 0; t < evenTaps; t++)
-            {
-                var p = rows + evenOffsets[t] + u;
-                var weight = Vector512.Create(w[evenWeights[t]]);
-                e0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, e0);
-                e1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 16), weight, e1);
-                e2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 32), weight, e2);
-                e3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 48), weight, e3);
-            }
-
-            Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default;
-            for (var t = 0; t < oddTaps; t++)
-            {
-                var p = rows + oddOffsets[t] + u;
-                var weight = Vector512.Create(w[oddWeights[t]]);
-                o0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, o0);
-                o1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 16), weight, o1);
-                o2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 32), weight, o2);
-                o3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 48), weight, o3);
-            }
-
+            BlockSums<Vector512<float>, Simd512>(rows + u, evenOffsets, evenWeights, evenTaps, w, out var e0, out var e1, out var e2, out var e3);
+            BlockSums<Vector512<float>, Simd512>(rows + u, oddOffsets, oddWeights, oddTaps, w, out var o0, out var o1, out var o2, out var o3);
             var to = target + 2L * u;
             (Avx512F.PermuteVar16x32x2(e0, low, o0) + biasVector).Store(to);
             (Avx512F.PermuteVar16x32x2(e0, high, o0) + biasVector).Store(to + 16);
