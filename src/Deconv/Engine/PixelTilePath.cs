@@ -27,6 +27,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly AlignedBuffer _packedArray, _scratchArray;
     private readonly float* _packed, _scratch;
     private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
+    private readonly bool _prefetchPanels; // the packed weights are much larger than L2: see PrefetchPanel
     private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
     private readonly long _stride0, _stride1, _channelStride, _imageStride; // element strides of the input read: see the constructor
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
@@ -39,6 +40,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// cache with the weights while the image's tiles read it.
     /// </summary>
     private const long ImageScratchLimit = 160 * 1024;
+
+    /// <summary>Packed weights from which each work item first asks for the next one's panel (see <see cref="PrefetchPanel"/>).</summary>
+    private const long PrefetchPanelsFrom = 4 << 20;
 
     private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, bool oneThread,
         (int Before, long Length)[] padding, long scratchLength, long packedLength)
@@ -76,6 +80,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         _stride0 = _stride1 * _padded1;
         _imageStride = (long)g.C * _padded0 * _padded1 * _padded2;
         _packedArray = PinnedArray(packedLength, out _packed);
+        _prefetchPanels = packedLength * sizeof(float) >= PrefetchPanelsFrom && Sse.IsSupported;
 
         var phases = new List<Phase>();
         var items = new List<WorkItem>();
@@ -295,6 +300,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var tile = stackalloc float[12 * 2 * _width]; // the largest tile: rows x channels x pixels is at most 12 x 2W
         var rowInput = stackalloc float*[4];
         var rowOutput = stackalloc long[4];
+        if (_prefetchPanels && index + 1 < _items.Length)
+        {
+            PrefetchPanel(_items[index + 1], panel);
+        }
+
         fixed (float* bias = Bias)
         {
             var rowEnd = item.FirstRow + item.RowCount;
@@ -339,6 +349,28 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the weight panel of the work item <paramref name="next"/> to be brought into L2 while this item runs.
+    /// With weights far larger than L2 (hifigan: 8 MB, 176 panels of 48 KB per stretch of pixels) each item's panel
+    /// came from L3 while its first tile waited on it: hifigan 5-6% faster at 1 thread, 1% at 2. With weights that
+    /// stay in cache (unet, dcgan3: 2 MB) it cost 1-2%.
+    /// </summary>
+    private void PrefetchPanel(WorkItem next, float* panel)
+    {
+        var phase = _phases[next.Phase];
+        var nextPanel = _packed + phase.PanelOffsets[next.Group * _blocks + next.Block];
+        if (nextPanel == panel)
+        {
+            return;
+        }
+
+        var floats = (long)phase.TapOffsets.Length * G.Cg * _shapes[next.Block].Channels;
+        for (long f = 0; f < floats; f += 16)
+        {
+            Sse.Prefetch1(nextPanel + f);
         }
     }
 
