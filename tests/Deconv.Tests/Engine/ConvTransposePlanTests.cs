@@ -44,6 +44,25 @@ public class ConvTransposePlanTests
         }
     }
 
+    [Fact]
+    public void Pixel_path_with_weights_large_enough_to_prefetch_panels_matches_the_direct_path()
+    {
+        // 256 x 264 x 16 packed floats (4.3 MB): each work item asks for the next one's panel.
+        var axes = new[] { new AxisGeometry(3, 4, 2, 1, 1, 6), new AxisGeometry(9, 4, 2, 1, 1, 18) };
+        var c = EngineCases.WithData(new Random(23), new ConvGeometry(1, 256, 256, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        // Each output sums 1024 float32 products (256 channels x 4 taps): a looser bound than the small cases'.
+        var error = EngineCases.MaxRelativeError(direct, c.Reference());
+        Assert.True(error <= 1e-4, $"error {error}");
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            Assert.True(plan.ExtraFloats >= 1 << 20);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+    }
+
     [Theory]
     [InlineData(64, 4, 1, FusedActivation.None)] // depthwise k=4 s=2: rows of 128, one whole block of 64 pairs
     [InlineData(75, 4, 1, FusedActivation.None)] // 150 outputs: a block, then the rest through the buffer
