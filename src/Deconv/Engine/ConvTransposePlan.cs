@@ -110,7 +110,7 @@ public sealed unsafe class ConvTransposePlan
             // Padding multiplies zeros by weights, which is exact only for finite weights.
             _path = strategy switch
             {
-                ConvTransposeStrategy.PixelTiles => PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd, oneThread: Threads == 1 || geometry.MultiplyAdds < parallelLimit),
+                ConvTransposeStrategy.PixelTiles => PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd, threads: geometry.MultiplyAdds < parallelLimit ? 1 : Threads),
                 ConvTransposeStrategy.DepthwiseRows => DepthwiseTransposePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
                 _ => ChannelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
             };
@@ -152,7 +152,7 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Last-axis phases the pixel path computes in one tile (1 for every other path), for tests.</summary>
     internal int MergedPhases => (_path as PixelTilePath)?.MergedPhaseCount ?? 1;
 
-    /// <summary>Whether the pixel path copies the input image by image into a scratch of one image, for tests.</summary>
+    /// <summary>Whether the pixel path's work items are images, each copied into its scratch, for tests.</summary>
     internal bool CopiesImageByImage => (_path as PixelTilePath)?.CopiesImageByImage ?? false;
 
     /// <summary>SIMD lanes per vector of the fast paths on this machine (1 without SIMD).</summary>

@@ -34,6 +34,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
     private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
     private readonly bool _imageScratch; // the scratch holds one image: see the constructor
+    private readonly bool _imageSlots; // image by image on several threads: each image has its own slot of the scratch
 
     /// <summary>
     /// Largest padded input image (floats) that the scratch holds alone: 640 KB, so that it stays in a 1 MB L2
@@ -44,7 +45,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>Packed weights from which each work item first asks for the next one's panel (see <see cref="PrefetchPanel"/>).</summary>
     private const long PrefetchPanelsFrom = 4 << 20;
 
-    private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, bool oneThread,
+    private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, int threads,
         (int Before, long Length)[] padding, long scratchLength, long packedLength)
         : base(g, bias, activation, slope, simd)
     {
@@ -65,13 +66,16 @@ internal sealed unsafe class PixelTilePath : PhasePath
         // Without padding the scratch would be a plain copy of x (unet: k = s = 2 needs none).
         _readsInput = g.Layout == DataLayout.ChannelsFirst && (_pad0, _pad1, _pad2) == (0, 0, 0)
             && (_padded0, _padded1, _padded2) == (g.A0.Input, g.A1.Input, g.A2.Input);
-        // On one thread, several images that need padding and fit L2: each work item is one image, which it first
-        // copies into the scratch (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them back
-        // from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). On two threads, where the copy is
-        // shared, 7% slower. Else the scratch holds the whole batch, filled before the work items run.
+        // Several images that need padding and fit L2: each work item is one image, which it first copies into the
+        // scratch and then computes from L2 (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them
+        // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). On one thread one image's scratch
+        // serves them all; on several, each image has its own slot, so no two threads share one (dcgan3 and dcgan4
+        // 1% faster at 2 threads), when there are images enough to share out: 4 per thread. Else the scratch holds the
+        // whole batch, filled before the work items run.
         var image = scratchLength / g.N;
-        _imageScratch = oneThread && !_readsInput && g.N > 1 && image <= ImageScratchLimit;
-        _scratchArray = PinnedArray(_readsInput ? 0 : _imageScratch ? image : scratchLength, out _scratch);
+        _imageScratch = !_readsInput && g.N > 1 && image <= ImageScratchLimit && (threads == 1 || g.N >= 4 * threads);
+        _imageSlots = _imageScratch && threads > 1;
+        _scratchArray = PinnedArray(_readsInput ? 0 : _imageScratch && !_imageSlots ? image : scratchLength, out _scratch);
         // x read in place is [N, C, I0, I1, I2]. The scratch is [N, P0, P1, C, P2]: a tap's sweep over the channels
         // reads a tile's few rows of every channel, which are then neighbours in memory, so the next tap finds them
         // in L1 (dcgan4 15-22% faster than with [N, C, P0, P1, P2]; dcgan3 and fcn the same).
@@ -138,7 +142,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>Last-axis phases that share each tile (1: none merged); see <see cref="MergedPhases"/>.</summary>
     public int MergedPhaseCount => _merged;
 
-    /// <summary>Whether the scratch holds one image at a time, each work item copying its own.</summary>
+    /// <summary>Whether each work item is one image, which it copies into the scratch (one image's, or on several threads its own slot).</summary>
     public bool CopiesImageByImage => _imageScratch;
 
     public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
@@ -164,8 +168,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         return fewChannels || longRows;
     }
 
-    /// <summary>The path, or null when its scratch or panels would not fit an array; <paramref name="oneThread"/>: whether the plan runs on one thread.</summary>
-    public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, bool oneThread)
+    /// <summary>The path, or null when its scratch or panels would not fit an array; <paramref name="threads"/>: the threads the plan runs on.</summary>
+    public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, int threads)
     {
         var padding = new[]
         {
@@ -178,7 +182,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
         return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
             ? null
-            : new PixelTilePath(g, weight, bias, activation, slope, simd, oneThread, padding, scratch.Value, packed.Value);
+            : new PixelTilePath(g, weight, bias, activation, slope, simd, threads, padding, scratch.Value, packed.Value);
     }
 
     public override int ScratchRows => _readsInput || _imageScratch ? 0 : G.N * G.C * G.A0.Input * G.A1.Input;
@@ -267,11 +271,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
 
         var rows = G.C * G.A0.Input * G.A1.Input;
-        CopyRows(x, index * rows, rows, _scratch, index);
+        var scratch = _scratch + (_imageSlots ? index * _imageStride : 0);
+        CopyRows(x, index * rows, rows, scratch, index);
         var output = y + (long)index * G.M * OutputPlane;
         for (var piece = 0; piece < _items.Length; piece++)
         {
-            RunPiece<TV, TS>(piece, _scratch, output);
+            RunPiece<TV, TS>(piece, scratch, output);
         }
     }
 

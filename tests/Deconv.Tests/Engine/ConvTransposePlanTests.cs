@@ -140,7 +140,7 @@ public class ConvTransposePlanTests
     [InlineData(3, DataLayout.ChannelsFirst)] // three-channel tiles (dcgan4-like)
     [InlineData(13, DataLayout.ChannelsFirst)] // 12-channel tiles and a 4-channel tail
     [InlineData(3, DataLayout.ChannelsLast)] // the channels-last copy
-    public void One_thread_copies_padded_images_one_at_a_time_with_the_bits_of_the_whole_batch_copy(int m, DataLayout layout)
+    public void Padded_images_copied_one_at_a_time_give_the_bits_of_the_whole_batch_copy(int m, DataLayout layout)
     {
         AxisGeometry[] axes = [new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(20, 4, 2, 1, 1, 40)];
         var c = EngineCases.WithData(new Random(20), new ConvGeometry(3, 9, m, 1, axes, layout), bias: true);
@@ -151,11 +151,20 @@ public class ConvTransposePlanTests
         Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
         Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
 
-        // Two threads copy the whole batch first (in parts on both threads), and the result is the same.
+        // Two threads with 3 images copy the whole batch first (in parts on both threads), and the result is the same.
         var parallel = c.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
         Assert.False(parallel.CopiesImageByImage);
         Assert.Equal(y, parallel.Run(c.X));
         Assert.Equal(y, plan.Run(c.X)); // and again: the scratch of one image is reused
+
+        // With 4 images per thread, each thread copies its images into their own slots: the same bits again.
+        var batch = EngineCases.WithData(new Random(21), new ConvGeometry(8, 9, m, 1, axes, layout), bias: true);
+        var one = batch.RunEngine(1, ConvTransposeStrategy.PixelTiles);
+        var slots = batch.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.True(slots.CopiesImageByImage);
+        Assert.Equal(one, slots.Run(batch.X));
+        Assert.Equal(one, slots.Run(batch.X));
+        Assert.Equal(batch.RunEngine(1, ConvTransposeStrategy.Direct), one);
     }
 
     [Fact]
