@@ -105,12 +105,14 @@ public sealed unsafe class ConvTransposePlan
             : _g.Cg == 1 && _g.Mg == 1 && _g.Layout == DataLayout.ChannelsFirst ? ConvTransposeStrategy.DepthwiseRows
             : PixelTilePath.Suits(_g, simd) ? ConvTransposeStrategy.PixelTiles
             : ConvTransposeStrategy.ChannelTiles;
+        // Whether the work is split across threads, decided once: the pixel path's scratch depends on it.
+        var parallel = Threads > 1 && geometry.MultiplyAdds >= parallelLimit;
         if (geometry.OutputLength > 0 && strategy != ConvTransposeStrategy.Direct && Simd.AllFinite(weights))
         {
             // Padding multiplies zeros by weights, which is exact only for finite weights.
             _path = strategy switch
             {
-                ConvTransposeStrategy.PixelTiles => PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd, threads: geometry.MultiplyAdds < parallelLimit ? 1 : Threads),
+                ConvTransposeStrategy.PixelTiles => PixelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd, threads: parallel ? Threads : 1),
                 ConvTransposeStrategy.DepthwiseRows => DepthwiseTransposePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
                 _ => ChannelTilePath.TryCreate(_g, weights, _bias, activation, leakyReluSlope, simd),
             };
@@ -124,7 +126,7 @@ public sealed unsafe class ConvTransposePlan
         }
 
         Strategy = strategy.Value;
-        if (Threads > 1 && geometry.MultiplyAdds >= parallelLimit && _path.ItemCount > 1)
+        if (parallel && _path.ItemCount > 1)
         {
             _parallelBody = i => _path.RunItem(i, _runInput, _runOutput);
             // The input copy in a few parts per thread; the parts write disjoint rows.
@@ -154,6 +156,9 @@ public sealed unsafe class ConvTransposePlan
 
     /// <summary>Whether the pixel path's work items are images, each copied into its scratch, for tests.</summary>
     internal bool CopiesImageByImage => (_path as PixelTilePath)?.CopiesImageByImage ?? false;
+
+    /// <summary>Whether the pixel path's work items prefetch the next one's weight panel, for tests.</summary>
+    internal bool PrefetchesPanels => (_path as PixelTilePath)?.PrefetchesPanels ?? false;
 
     /// <summary>SIMD lanes per vector of the fast paths on this machine (1 without SIMD).</summary>
     internal int VectorWidth { get; }

@@ -12,8 +12,9 @@ namespace Deconv.Engine;
 /// layout: no packing beyond a flat copy of the weight. A work item is a few output rows (axes 0 and 1) of
 /// one plane. It copies the input rows it reads into a small buffer, zero-padded along the last axis, and
 /// computes each output row whole, phase by phase of the last axis, with vectors along the phase
-/// (neighbouring outputs of a phase read neighbouring inputs), into a small buffer from which the phases'
-/// values are written into the row, interleaved by vector shuffles for stride 2.
+/// (neighbouring outputs of a phase read neighbouring inputs). With stride 2 both phases of a block are
+/// summed in registers and interleaved by vector shuffles straight into the row; otherwise (and for the
+/// rest of a row) a phase is summed into a small buffer and written from there.
 /// </summary>
 /// <remarks>
 /// With one channel per group each output sums only a few products, so set-up is what costs: the tile
@@ -83,9 +84,11 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
         var items = new List<WorkItem>();
         for (var row = 0; row < rows; row += ItemRows)
         {
+            // Rows that read no input (int.MaxValue, 0) leave the range alone; an item of such rows copies none.
             var rowCount = Math.Min(ItemRows, rows - row);
             var firstInput = TensorPrimitives.Min<int>(rowTaps.FirstInputRow.AsSpan(row, rowCount));
             var inputRows = Math.Max(0, TensorPrimitives.Max<int>(rowTaps.EndInputRow.AsSpan(row, rowCount)) - firstInput);
+            firstInput = inputRows == 0 ? 0 : firstInput;
             if (inputRows * padding.Length > Array.MaxLength)
             {
                 return null;
@@ -104,7 +107,9 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
 
     public override int ItemCount => _items.Length;
 
-    public override long ExtraFloats => _weight.Length + _rowTaps.Start.Length + 3L * _rowTaps.Offset.Length; // the tables as floats' worth
+    // The tables as floats' worth: per output row and last-axis phase a start, per tap an offset (two) and a weight,
+    // per output row its input rows.
+    public override long ExtraFloats => _weight.Length + _rowTaps.Start.Length + 3L * _rowTaps.Offset.Length + 2L * _rowTaps.FirstInputRow.Length;
 
     public override int ScratchRows => 0;
 
@@ -350,7 +355,6 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
                 }
             }
 
-            firstInputRow[row] = Math.Min(firstInputRow[row], endInputRow[row]); // no rows read: an empty range
         }
 
         start[^1] = offsets.Count;
@@ -368,7 +372,8 @@ internal sealed unsafe class DepthwiseTransposePath : PhasePath
     /// Taps <c>[Start[row*phases + phase], Start[row*phases + phase + 1])</c> of an output row and last-axis phase: the
     /// offset <c>Offset</c> of the input that output 0 of the phase reads through the tap, in a buffer holding padded
     /// input row <c>i0*I1 + i1</c> at <c>(i0*I1 + i1) * rowLength</c>, and the tap's weight <c>Weight</c> within its
-    /// channel's. Output row <c>row</c> reads input rows <c>[FirstInputRow[row], EndInputRow[row])</c> at most.
+    /// channel's. Output row <c>row</c> reads input rows <c>[FirstInputRow[row], EndInputRow[row])</c> at most
+    /// (<c>int.MaxValue, 0</c> when it reads none).
     /// </summary>
     private sealed record RowTaps(int[] Start, long[] Offset, int[] Weight, int[] FirstInputRow, int[] EndInputRow);
 

@@ -33,12 +33,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
     private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
-    private readonly bool _imageScratch; // the scratch holds one image: see the constructor
+    private readonly bool _imageScratch; // work items are images, each copied into the scratch: see the constructor
     private readonly bool _imageSlots; // image by image on several threads: each image has its own slot of the scratch
 
     /// <summary>
-    /// Largest padded input image (floats) that the scratch holds alone: 640 KB, so that it stays in a 1 MB L2
-    /// cache with the weights while the image's tiles read it.
+    /// Largest padded input image (floats) copied and computed as one work item: 640 KB, so that it stays in a 1 MB
+    /// L2 cache with the weights while the image's tiles read it.
     /// </summary>
     private const long ImageScratchLimit = 160 * 1024;
 
@@ -144,6 +144,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     /// <summary>Whether each work item is one image, which it copies into the scratch (one image's, or on several threads its own slot).</summary>
     public bool CopiesImageByImage => _imageScratch;
+
+    /// <summary>Whether each work item prefetches the next one's weight panel.</summary>
+    public bool PrefetchesPanels => _prefetchPanels;
 
     public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
 
@@ -259,8 +262,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
     /// <summary>
-    /// Work item <paramref name="index"/>: with a one-image scratch, image <paramref name="index"/>, copied into it,
-    /// then every piece of it; else one piece, reading the input from the scratch, or from x when it needs no padding.
+    /// Work item <paramref name="index"/>: image by image, image <paramref name="index"/>, copied into the scratch (the
+    /// one image's, or its own slot), then every piece of it; else one piece, reading the input from the scratch, or
+    /// from x when it needs no padding.
     /// </summary>
     protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {

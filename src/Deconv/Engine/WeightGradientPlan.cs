@@ -17,11 +17,11 @@ namespace Deconv.Engine;
 /// <remarks>
 /// <para>Per tap it is a matrix product over the pixels p = (n, i): <c>dw_k[c, j] = sum_p small[c, p] * large_k[p, j]</c>.
 /// Each run copies <c>large</c> channels-last into a zero-padded buffer (<see cref="PaddedLargeSide"/>) and
-/// <c>small</c> into <c>[C][pixels]</c>; a work item (tap, group, block of j, block of c) packs
-/// <see cref="PixelChunk"/> pixels of its shifted <c>large</c> rows at a time into a panel and runs
-/// <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile. When a group has fewer
-/// j than a vector has lanes, the tiles turn round: vectors over c (small copied in lane blocks
-/// <c>[pixel][lane]</c>) and six j per tile. Depthwise (one c and one j per group), vectors run over the
+/// <c>small</c> into <c>[C][pixels]</c>; a work item (taps, group, block of j, block of c) takes the pixels
+/// <see cref="PixelChunk"/> at a time and, for each of its taps, packs the chunk's shifted <c>large</c> rows into
+/// a panel and runs <see cref="TileKernels"/> with SIMD vectors over j and six values of c per tile. When a group
+/// has fewer j than a vector has lanes, the tiles turn round: vectors over c (small copied in lane blocks
+/// <c>[pixel][lane]</c>) and six (tap, j) per tile. Depthwise (one c and one j per group), vectors run over the
 /// channels and tiles over six taps (<see cref="DepthwiseKernels"/>).</para>
 /// <para>Every dw value is the sum of its chunk sums in ascending order, each chunk summed over ascending
 /// pixels with fused multiply-adds; threads split only taps and channel blocks, never the pixels, so the
@@ -39,7 +39,7 @@ public sealed unsafe class WeightGradientPlan
 
     /// <summary>
     /// Most sums (floats) of a work item with lanes over j: its taps x c x two vectors, borrowed per item. Its taps are
-    /// as many as fit: 16 with 288 c; with few c many more, so that an item's taps read whole rows of large in turn
+    /// as many as fit: 17 with 288 c and 512-bit vectors (all 16 of dcgan's); with few c many more, so that an item's taps read whole rows of large in turn
     /// rather than one value in each of its rows (fcn, 21 channels, k=64 s=32: 21.5 ms with 16 taps per item, 20.6 with 243).
     /// </summary>
     private const int ItemSums = 160 * 1024;
@@ -54,7 +54,7 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>Shortest last axis for which depthwise channels-first runs channel by channel.</summary>
     private const int RowPathMinimum = 8;
 
-    /// <summary>Most j per group with lanes over c (its rows of large live on the stack).</summary>
+    /// <summary>Most j per group with lanes over c (tile rows over (tap, j) then stay a few per tap).</summary>
     private const int MaxRowsPerGroup = 32;
 
     /// <summary>With lanes over c, most lane blocks per work item (they share one gather of large's rows).</summary>
@@ -79,14 +79,14 @@ public sealed unsafe class WeightGradientPlan
     private readonly PaddedLargeSide? _large;
     private readonly AlignedBuffer? _smallArray; // [C][pixels]; depthwise [pixels][C] and slack
     private readonly bool _depthwise; // one channel in and out per group: lanes run over channels, tiles over taps
-    private readonly bool _channelLanes;
-    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector // lanes over c and tile rows over j (few j per group), rather than the other way round
+    private readonly bool _channelLanes; // lanes over c and tile rows over (tap, j) (few j per group), rather than the other way round
+    private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least RowPathMinimum
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
     private readonly int _smallRowStride; // floats between rows c of small [C][pixels]: pixels rounded up, off multiples of 4 KiB
-    private readonly int _cLanesPerGroup;
-    private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks // with lanes over c: the lanes of a group's blocks of c, zero past C/G
+    private readonly int _cLanesPerGroup; // with lanes over c: the lanes of a group's blocks of c, zero past C/G
+    private readonly int _smallParts; // independent parts of the copy of small: channels, or with lanes over c, lane blocks
     private readonly SimdWidth _simd;
     private readonly bool _parallel; // runs split across threads (WorkerPool)
     private readonly int _fillParts;
@@ -752,11 +752,10 @@ public sealed unsafe class WeightGradientPlan
         }
     }
 
-    /// <summary>Whether no value is infinite or NaN (the largest magnitude is NaN or infinite otherwise); vectorised.</summary>
     /// <summary>
     /// Work: a group, a block of c (up to <see cref="ChannelBlock"/>, or with lanes over c up to
-    /// <see cref="LaneBlocksPerItem"/> lane blocks, or depthwise one vector) and, with lanes over j, a block of j
-    /// and taps <c>Tap .. Tap + TapCount - 1</c> (otherwise the one tap <c>Tap</c>).
+    /// <see cref="LaneBlocksPerItem"/> lane blocks, or depthwise one vector), with lanes over j a block of j, and
+    /// taps <c>Tap .. Tap + TapCount - 1</c> (depthwise: all taps).
     /// </summary>
     private readonly record struct WorkItem(int Tap, int Group, int JBlock, int FirstC, int CCount, int TapCount = 1);
 }
