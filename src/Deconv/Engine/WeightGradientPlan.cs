@@ -39,8 +39,9 @@ public sealed unsafe class WeightGradientPlan
 
     /// <summary>
     /// Most sums (floats) of a work item with lanes over j: its taps x c x two vectors, borrowed per item. Its taps are
-    /// as many as fit: 17 with 288 c and 512-bit vectors (all 16 of dcgan's); with few c many more, so that an item's taps read whole rows of large in turn
-    /// rather than one value in each of its rows (fcn, 21 channels, k=64 s=32: 21.5 ms with 16 taps per item, 20.6 with 243).
+    /// as many as fit: 17 with 288 c and 512-bit vectors (all 16 of dcgan's); with few c many more, so that an
+    /// item's taps read whole rows of large in turn rather than one value in each of its rows (fcn, 21 channels,
+    /// k=64 s=32: 21.5 ms with 16 taps per item, 20.6 with 243).
     /// </summary>
     private const int ItemSums = 160 * 1024;
 
@@ -69,8 +70,8 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>
     /// Most values of c per work item (a multiple of the tile's six). Each chunk of large packed for a tap serves
     /// this many c; with 96 the packing of hifigan's large rows, which come from L3 at 8 KB strides, took a third
-    /// of its time (45-47 ms against 58 with 96; dcgan2-3, unet and unet3d 4-12% faster). The item's sums, taps x c x
-    /// two vectors (<see cref="ItemSums"/>), and a chunk of its rows of small (288 KB) share L2.
+    /// of its time (hifigan 45-47 ms with 288, 58 with 96; dcgan2-3, unet and unet3d 4-12% faster with 288). The
+    /// item's sums, taps x c x two vectors (<see cref="ItemSums"/>), and a chunk of its rows of small (288 KB) share L2.
     /// </summary>
     private const int ChannelBlock = 48 * TileKernels.Pixels;
 
