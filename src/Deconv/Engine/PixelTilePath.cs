@@ -7,15 +7,18 @@ namespace Deconv.Engine;
 
 /// <summary>
 /// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
-/// final layer to 3 channels) or long channels-first rows: scratch <c>[N, P0, P1, C, P2]</c> (or x itself,
-/// <c>[N, C, I0, I1, I2]</c>, when it needs no padding); a tile is a few output rows of one phase (each row:
-/// fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4 or 12 output channels; weight panels
-/// <c>[phase][group][block][tap][C/G][1, 3, 4 or 12]</c>, zero past M/G.
+/// final layer to 3 channels) or long channels-first rows: scratch <c>[N, P0, P1, C, P2]</c> (rows of 256 floats or
+/// more spaced an odd number of cache lines apart); a tile is a few output rows of one phase (each row:
+/// fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4, 6 or 12 output channels; weight panels
+/// <c>[phase][group][block][tap][C/G][1, 3, 4, 6 or 12]</c>, zero past M/G.
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
 {
-    /// <summary>Rows per work item (a multiple of every kernel's row count: 1, 2 or 4).</summary>
+    /// <summary>Rows per work item (a multiple of every kernel's row count: 1, 2 or 4), or half as many: see the constructor.</summary>
     private const int ChunkRows = 8;
+
+    /// <summary>Largest input of a stretch of rows (all channels, all pixels) that takes <see cref="ChunkRows"/> rows per item.</summary>
+    private const long StretchBytes = 256 * 1024;
 
     /// <summary>Pixel tiles along a row per work item.</summary>
     private const int ChunkTiles = 8;
@@ -26,11 +29,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly WorkItem[] _items;
     private readonly AlignedBuffer _packedArray, _scratchArray;
     private readonly float* _packed, _scratch;
-    private readonly bool _readsInput; // x needs no padding and has the scratch's layout: read it directly
     private readonly bool _prefetchPanels; // the packed weights are much larger than L2: see PrefetchPanel
-    private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _padded2;
+    private readonly int _pad0, _pad1, _pad2, _padded0, _padded1, _rowStride; // _rowStride: see RowStride
     private readonly long _stride0, _stride1, _channelStride, _imageStride; // element strides of the input read: see the constructor
     private readonly Vector512<int>[]? _spreadIndices; // see Spread
+    private readonly int _wideChannels; // see WideChannels
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
     private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
     private readonly bool _imageScratch; // work items are images, each copied into the scratch: see the constructor
@@ -50,22 +53,23 @@ internal sealed unsafe class PixelTilePath : PhasePath
         : base(g, bias, activation, slope, simd)
     {
         _width = (int)simd;
+        _wideChannels = WideChannels(simd);
         (_blockChannels, _tileRows, _tilePixels) = TileShape(g, simd);
         _merged = MergedPhases(g, Phases[2], simd, _blockChannels);
-        // A merged tile's 12 lanes are 12 / merged channels times the merged phases.
+        // A merged tile's 12 (or 6) lanes are 12 / merged channels times the merged phases.
         _blockChannels /= _merged;
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
         // 1-4 channels left over after blocks of 12 take the 4-channel kernel, two rows of the same pixels, rather than
-        // a 12-channel tile of mostly zero weights (unet and hifigan, 256 = 21 x 12 + 4: 2-3% faster).
-        var tail = _merged == 1 && (_blockChannels, _tileRows, _tilePixels) == (12, 1, 2 * _width) && g.Mg % 12 is >= 1 and <= 4;
-        _shapes = [.. Enumerable.Range(0, _blocks).Select(b => tail && b == _blocks - 1 ? (4, 2, _tilePixels) : (_blockChannels * _merged, _tileRows, _tilePixels))];
+        // a 12-channel tile of mostly zero weights (unet and hifigan, 256 = 21 x 12 + 4: 2-3% faster); with 256-bit
+        // vectors, 1-3 left over after blocks of 6 take the 3-channel kernel (whose 12 accumulators fit AVX2's registers).
+        var tailChannels = simd == SimdWidth.V512 ? 4 : 3;
+        var tail = _merged == 1 && _blockChannels == WideChannels(simd) && (_tileRows, _tilePixels) == (1, 2 * _width)
+            && g.Mg % _blockChannels is var left && left >= 1 && left <= tailChannels;
+        _shapes = [.. Enumerable.Range(0, _blocks).Select(b => tail && b == _blocks - 1 ? (tailChannels, 2, _tilePixels) : (_blockChannels * _merged, _tileRows, _tilePixels))];
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
-        (_padded0, _padded1, _padded2) = ((int)padding[0].Length, (int)padding[1].Length, (int)padding[2].Length);
+        (_padded0, _padded1, _rowStride) = ((int)padding[0].Length, (int)padding[1].Length, (int)RowStride(padding[2].Length));
         _spreadIndices = _blockChannels == 12 && _merged == 1 ? SpreadIndices(g, simd, _tilePixels) : null;
         _interleaved = InterleavedPhases(g, Phases[2], simd, _tilePixels);
-        // Without padding the scratch would be a plain copy of x (unet: k = s = 2 needs none).
-        _readsInput = g.Layout == DataLayout.ChannelsFirst && (_pad0, _pad1, _pad2) == (0, 0, 0)
-            && (_padded0, _padded1, _padded2) == (g.A0.Input, g.A1.Input, g.A2.Input);
         // Several images that need padding and fit L2: each work item is one image, which it first copies into the
         // scratch and then computes from L2 (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them
         // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). On one thread one image's scratch
@@ -73,16 +77,18 @@ internal sealed unsafe class PixelTilePath : PhasePath
         // 1% faster at 2 threads), when there are images enough to share out: 4 per thread. Else the scratch holds the
         // whole batch, filled before the work items run.
         var image = scratchLength / g.N;
-        _imageScratch = !_readsInput && g.N > 1 && image <= ImageScratchLimit && (threads == 1 || g.N >= 4 * threads);
+        _imageScratch = g.N > 1 && image <= ImageScratchLimit && (threads == 1 || g.N >= 4 * threads);
         _imageSlots = _imageScratch && threads > 1;
-        _scratchArray = PinnedArray(_readsInput ? 0 : _imageScratch && !_imageSlots ? image : scratchLength, out _scratch);
-        // x read in place is [N, C, I0, I1, I2]. The scratch is [N, P0, P1, C, P2]: a tap's sweep over the channels
-        // reads a tile's few rows of every channel, which are then neighbours in memory, so the next tap finds them
-        // in L1 (dcgan4 15-22% faster than with [N, C, P0, P1, P2]; dcgan3 and fcn the same).
-        _channelStride = _readsInput ? (long)_padded0 * _padded1 * _padded2 : _padded2;
-        _stride1 = _readsInput ? _padded2 : (long)g.C * _padded2;
+        _scratchArray = PinnedArray(_imageScratch && !_imageSlots ? image : scratchLength, out _scratch);
+        // The scratch is [N, P0, P1, C, P2]: a tap's sweep over the channels reads a tile's few rows of every channel,
+        // which are then neighbours in memory, so the next tap finds them in L1 (dcgan4 15-22% faster than with
+        // [N, C, P0, P1, P2]; dcgan3 and fcn the same). The input is copied even when it needs no padding: read in
+        // place, [N, C, I0, I1, I2], a sweep steps by whole channel planes, which share a few cache sets when they
+        // are multiples of 4 KB (unet's 4 KB planes, unet3d's 16 KB: 2-3x slower on Zen 3's 32 KB 8-way L1).
+        _channelStride = _rowStride;
+        _stride1 = (long)g.C * _rowStride;
         _stride0 = _stride1 * _padded1;
-        _imageStride = (long)g.C * _padded0 * _padded1 * _padded2;
+        _imageStride = _stride0 * _padded0;
         _packedArray = PinnedArray(packedLength, out _packed);
         _prefetchPanels = packedLength * sizeof(float) >= PrefetchPanelsFrom && Sse.IsSupported;
 
@@ -115,13 +121,15 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
 
         // A stretch of rows outermost, then every channel block and every phase of it in turn: the stretch's
-        // inputs (ChunkRows rows of every channel, 512 KB for unet) stay in L2 while all blocks read them, and
-        // the outputs the phases interleave are written close together in time. (Blocks outermost, the
-        // inputs came from L3 for each block: unet and dcgan3 1-2% slower; 16-row stretches, unet 12% slower.)
+        // inputs (ChunkRows rows of every channel) stay in L2 while all blocks read them, and the outputs the phases
+        // interleave are written close together in time. (Blocks outermost, the inputs came from L3 for each block:
+        // unet and dcgan3 1-2% slower; 16-row stretches, unet 12% slower, on Zen 5's 1 MB L2.) Stretches larger than
+        // half of a 512 KB L2 take half as many rows (unet: 8 rows of 512 channels are 512 KB).
+        var chunkRows = (long)ChunkRows * g.C * _rowStride * sizeof(float) > StretchBytes ? ChunkRows / 2 : ChunkRows;
         var maxRows = phases.Count == 0 ? 0 : phases.Max(p => p.Rows);
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.A2.Count);
         for (var group = 0; group < g.G; group++)
-        for (var row = 0; row < maxRows; row += ChunkRows)
+        for (var row = 0; row < maxRows; row += chunkRows)
         for (var u = 0; u < maxPixels; u += chunkPixels)
         for (var block = 0; block < _blocks; block++)
         for (var p = 0; p < phases.Count; p++)
@@ -129,7 +137,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
             // An item of interleaved phases starts at the first of them (they are consecutive: the last axis's phase varies fastest).
             if (row < phases[p].Rows && u < phases[p].A2.Count && p % _interleaved == 0)
             {
-                items.Add(new WorkItem(p, group, block, row, Math.Min(ChunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
+                items.Add(new WorkItem(p, group, block, row, Math.Min(chunkRows, phases[p].Rows - row), u, Math.Min(chunkPixels, phases[p].A2.Count - u)));
             }
         }
 
@@ -155,7 +163,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <list type="bullet">
     /// <item>at most half a vector of output channels per group and phase rows at least a vector long,
     /// with 256- or 512-bit vectors (depthwise 7x, three output channels 2.8x faster with 256-bit);</item>
-    /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
+    /// <item>channels-first output, 512-bit vectors and at least 12 output channels per group, or 256-bit vectors
+    /// and at least 6 (measured on Zen 3), and phase rows
     /// at least a vector long that fill the tiles well (fcn 1.5x, dcgan3 and unet about 10% faster,
     /// unet3d the same; with shorter rows, or channels-last output, vectors over channels are faster).</item>
     /// </list>
@@ -166,7 +175,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var rows = PhaseRowLength(g);
         var tile = TileShape(g, simd).Pixels;
         var fewChannels = simd >= SimdWidth.V256 && g.Mg <= width / 2 && rows >= width;
-        var longRows = simd == SimdWidth.V512 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= 12
+        // With 256-bit vectors, outputs stored value by value 8 apart (a last-axis stride of 5-15, whose phases are
+        // neither merged nor interleaved) were slower than vectors over channels (hifigan, stride 8: 64-70% of peak
+        // against 80%).
+        var scattered = simd == SimdWidth.V256 && g.A2.Stride is > 4 and < 16;
+        var longRows = WideChannels(simd) > 0 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= WideChannels(simd) && !scattered
             && rows >= width && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
         return fewChannels || longRows;
     }
@@ -180,7 +193,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
             Padding(g.A1, AxisPhase.Decompose(g.A1), tile: 1),
             Padding(g.A2, AxisPhase.Decompose(g.A2), tile: TileShape(g, simd).Pixels),
         };
-        var scratch = Shapes.TryProduct([g.N, g.C, padding[0].Length, padding[1].Length, padding[2].Length]);
+        var scratch = Shapes.TryProduct([g.N, g.C, padding[0].Length, padding[1].Length, RowStride(padding[2].Length)]);
         var blockChannels = TileShape(g, simd).Channels;
         var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
         return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
@@ -188,7 +201,24 @@ internal sealed unsafe class PixelTilePath : PhasePath
             : new PixelTilePath(g, weight, bias, activation, slope, simd, threads, padding, scratch.Value, packed.Value);
     }
 
-    public override int ScratchRows => _readsInput || _imageScratch ? 0 : G.N * G.C * G.A0.Input * G.A1.Input;
+    public override int ScratchRows => _imageScratch ? 0 : G.N * G.C * G.A0.Input * G.A1.Input;
+
+    /// <summary>
+    /// Floats between the scratch rows of neighbouring channels for padded rows of <paramref name="padded"/> floats:
+    /// short rows back to back; rows of 256 floats or more rounded up to an odd number of 64-byte lines, so that a
+    /// sweep over the channels spreads over all cache sets (hifigan's rows of 2056 floats, 8 KB apart, fell into
+    /// the same few sets of L1).
+    /// </summary>
+    private static long RowStride(long padded)
+    {
+        if (padded < 256)
+        {
+            return padded;
+        }
+
+        var lines = (padded + 15) / 16;
+        return 16 * (lines | 1);
+    }
 
     public override void FillScratch(float* x, int first, int count) => CopyRows(x, first, count, _scratch, 0);
 
@@ -250,27 +280,34 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private static (int Channels, int Rows, int Pixels) TileShape(Lifted g, SimdWidth simd)
     {
         var width = (int)simd;
-        if (g.Mg >= 12 && simd == SimdWidth.V512)
+        var wide = WideChannels(simd);
+        if (wide > 0 && g.Mg >= wide)
         {
-            return PhaseRowLength(g) <= width ? (12, 2, width) : (12, 1, 2 * width);
+            return PhaseRowLength(g) <= width ? (wide, 2, width) : (wide, 1, 2 * width);
         }
 
         return g.Mg == 1 ? (1, 4, 2 * width) : g.Mg % 3 == 0 ? (3, 2, 2 * width) : (4, 2, 2 * width);
     }
+
+    /// <summary>
+    /// Output channels of the tiles for many channels: 12 with 512-bit vectors (24 accumulators of 32 registers), 6 with
+    /// 256-bit ones (12 of AVX2's 16); 0 for narrower vectors, which have no such tile. These tiles are
+    /// <c>[channel][vector]</c>, the others <c>[row][channel][pixel]</c>.
+    /// </summary>
+    private static int WideChannels(SimdWidth simd) => simd switch { SimdWidth.V512 => 12, SimdWidth.V256 => 6, _ => 0 };
 
     /// <summary>The longest phase row: outputs of the last axis in one phase.</summary>
     private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
     /// <summary>
     /// Work item <paramref name="index"/>: image by image, image <paramref name="index"/>, copied into the scratch (the
-    /// one image's, or its own slot), then every piece of it; else one piece, reading the input from the scratch, or
-    /// from x when it needs no padding.
+    /// one image's, or its own slot), then every piece of it; else one piece, reading the input from the scratch.
     /// </summary>
     protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
         if (!_imageScratch)
         {
-            RunPiece<TV, TS>(index, _readsInput ? x : _scratch, y);
+            RunPiece<TV, TS>(index, _scratch, y);
             return;
         }
 
@@ -336,7 +373,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     var pixels = Math.Min(shape.Pixels, pixelEnd - u);
                     if (_merged > 1)
                     {
-                        StoreMerged(tile, shape.Pixels, pixels, validRows, rowOutput, firstChannel, channels, u, y, bias);
+                        StoreMerged<TV, TS>(tile, shape.Pixels, pixels, validRows, rowOutput, firstChannel, channels, u, y, bias);
                         continue;
                     }
 
@@ -345,8 +382,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     {
                         var channel = firstChannel + j;
                         var target = y + rowOutput[r] + channel * outputChannelStride + u * positionStride;
-                        // Tiles are [row][channel][pixel], but the 12-channel kernel's [channel][vector]: its rows are its vectors.
-                        var sums = shape.Channels == 12 ? tile + j * 2 * _width + r * shape.Pixels : tile + (r * shape.Channels + j) * shape.Pixels;
+                        // Tiles are [row][channel][pixel], but the wide kernels' [channel][vector]: their rows are their vectors.
+                        var sums = shape.Channels == _wideChannels ? tile + j * 2 * _width + r * shape.Pixels : tile + (r * shape.Channels + j) * shape.Pixels;
                         if (_spreadIndices is not null && shape.Channels == 12 && pixels == shape.Pixels && Activation == FusedActivation.None)
                         {
                             Spread(sums, bias[channel], target);
@@ -384,9 +421,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// How many phases of the last axis share each 12-lane tile: the stride, when every phase of the axis reads the
+    /// How many phases of the last axis share each 12-lane (or 6-lane) tile: the stride, when every phase of the axis reads the
     /// same inputs (same first input and shifts, as with kernel = stride and no padding: unet), the output is
-    /// channels-first, AVX-512 computes 12-channel tiles and the stride is 2 or 4; else 1. A tile of 12 / stride
+    /// channels-first, AVX-512 computes 12-channel tiles and the stride is 2 or 4 (or AVX2 6-channel tiles and the stride
+    /// is 2); else 1. A tile of 12 / stride
     /// channels then holds all the phases of a row, whose outputs alternate along it, so it writes them as whole
     /// vectors (<see cref="Interleave"/>) from the same loads (unet: k = s = 2; the phases' one tap each reads the
     /// same input).
@@ -396,7 +434,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var stride = lastAxis.Length;
         var first = lastAxis[0];
         var shared = lastAxis.All(p => p.Count > 0 && p.Count == first.Count && p.FirstQ == first.FirstQ && p.Shifts.SequenceEqual(first.Shifts));
-        return blockChannels == 12 && g.Layout == DataLayout.ChannelsFirst && simd == SimdWidth.V512 && Avx512F.IsSupported
+        return blockChannels == WideChannels(simd) && blockChannels % stride == 0 && g.Layout == DataLayout.ChannelsFirst && Shuffles(simd)
             && stride is 2 or 4 && shared ? stride : 1;
     }
 
@@ -420,8 +458,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                 foreach (var k1 in phase.A1.Taps)
                 for (var i2 = 0; i2 < phase.A2.Taps.Length; i2++)
                 {
-                    var target = panel + ((long)t++ * G.Cg + c) * 12;
-                    for (var lane = 0; lane < 12; lane++)
+                    var target = panel + ((long)t++ * G.Cg + c) * _wideChannels;
+                    for (var lane = 0; lane < _wideChannels; lane++)
                     {
                         var j = block * _blockChannels + lane / _merged;
                         target[lane] = j < G.Mg ? weight[G.WeightIndex(channel, j, k0, k1, lastAxis[lane % _merged].Taps[i2])] : 0f;
@@ -436,9 +474,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// interleaved into whole output vectors, or value by value for a partial tile or an activation.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void StoreMerged(float* tile, int tilePixels, int pixels, int validRows, long* rowOutput, int firstChannel, int channels, int u, float* y, float* bias)
+    private void StoreMerged<TV, TS>(float* tile, int tilePixels, int pixels, int validRows, long* rowOutput, int firstChannel, int channels, int u, float* y, float* bias)
+        where TV : struct
+        where TS : struct, ISimd<TV>
     {
-        var vectors = stackalloc Vector512<float>[2 * _merged];
+        var buffer = stackalloc float[2 * _merged * TS.Width];
         var laneFloats = 2 * _width;
         for (var r = 0; r < validRows; r++)
         for (var j = 0; j < channels; j++)
@@ -448,9 +488,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
             var target = y + rowOutput[r] + channel * OutputPlane + (long)u * _merged;
             if (pixels == tilePixels && Activation == FusedActivation.None)
             {
-                for (var part = 0; part < pixels; part += 16)
+                for (var part = 0; part < pixels; part += TS.Width)
                 {
-                    Interleave(sums + part, laneFloats, _merged, vectors, bias[channel], target + (long)part * _merged);
+                    Interleave<TV, TS>(sums + part, laneFloats, _merged, buffer, bias[channel], target + (long)part * _merged);
                 }
 
                 continue;
@@ -466,7 +506,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>
     /// How many phases of the last axis each work item computes together, so that it can write their outputs,
     /// which alternate along the output rows, as whole vectors (<see cref="Interleave"/>): the stride, for
-    /// channels-first output with AVX-512 when the stride is a power of two from 16 to 64 and every phase of the
+    /// channels-first output with AVX-512 or AVX2 when the stride is a power of two from 16 to 64 and every phase of the
     /// axis has the same number of outputs; else 1. With such strides each value stored alone touched its own
     /// cache line (fcn, k=64 s=32, spent more time storing than computing). With strides 2 and 8 computing the
     /// phases together was slower (unet, hifigan: their weight panels no longer stay in L1 across tiles).
@@ -474,7 +514,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private static int InterleavedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int tilePixels)
     {
         var stride = lastAxis.Length;
-        var regular = g.Layout == DataLayout.ChannelsFirst && simd == SimdWidth.V512 && Avx512F.IsSupported && tilePixels % 16 == 0
+        var regular = g.Layout == DataLayout.ChannelsFirst && Shuffles(simd) && tilePixels % (int)simd == 0
             && stride is 16 or 32 or 64 && lastAxis.All(p => p.Count > 0 && p.Count == lastAxis[0].Count);
         return regular ? stride : 1;
     }
@@ -499,7 +539,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var tiles = stackalloc float[stride * tileFloats]; // [phase by first output][tile]
         var rowInput = stackalloc float*[stride * 4]; // [phase][row]
         var rowStart = stackalloc long[4]; // each tile row's output offset at channel 0, o2 = 0
-        var vectors = stackalloc Vector512<float>[2 * stride];
+        var buffer = stackalloc float[2 * stride * TS.Width];
         var rowEnd = item.FirstRow + item.RowCount;
         var pixelEnd = item.FirstPixel + item.PixelCount;
         fixed (float* bias = Bias)
@@ -531,13 +571,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     for (var j = 0; j < channels; j++)
                     {
                         var channel = firstChannel + j;
-                        var sums = shape.Channels == 12 ? j * 2 * _width + r * shape.Pixels : (r * shape.Channels + j) * shape.Pixels;
+                        var sums = shape.Channels == _wideChannels ? j * 2 * _width + r * shape.Pixels : (r * shape.Channels + j) * shape.Pixels;
                         var target = y + rowStart[r] + channel * OutputPlane + (long)u * stride;
                         if (pixels == shape.Pixels && Activation == FusedActivation.None)
                         {
-                            for (var part = 0; part < pixels; part += 16)
+                            for (var part = 0; part < pixels; part += TS.Width)
                             {
-                                Interleave(tiles + sums + part, tileFloats, stride, vectors, bias[channel], target + (long)part * stride);
+                                Interleave<TV, TS>(tiles + sums + part, tileFloats, stride, buffer, bias[channel], target + (long)part * stride);
                             }
 
                             continue;
@@ -554,39 +594,41 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// <c>target[count*i + k] = phases[k*phaseStep + i] + bias</c> for 16 values i of each of <paramref name="count"/>
-    /// (a power of two) phases: a <c>count x 16</c> transpose. Each stage zips vector i with vector i + count/2, which
+    /// <c>target[count*i + k] = phases[k*phaseStep + i] + bias</c> for a vector of values i of each of <paramref name="count"/>
+    /// (a power of two) phases: a <c>count x width</c> transpose. Each stage zips vector i with vector i + count/2, which
     /// moves the top bit of the vector number to the bottom of the lane number; log2(count) stages move all of them.
+    /// <paramref name="buffer"/> holds <c>2 * count</c> vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Interleave(float* phases, int phaseStep, int count, Vector512<float>* buffer, float bias, float* target)
+    private static void Interleave<TV, TS>(float* phases, int phaseStep, int count, float* buffer, float bias, float* target)
+        where TV : struct
+        where TS : struct, ISimd<TV>
     {
-        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        var biasVector = Vector512.Create(bias);
+        var width = TS.Width;
+        var biasVector = TS.Broadcast(bias);
         if (count == 2)
         {
-            // The one stage in registers: through the buffer, unet3d's tiles took 11% longer and unet's 3.5%.
-            var even = Vector512.Load(phases);
-            var odd = Vector512.Load(phases + phaseStep);
-            (Avx512F.PermuteVar16x32x2(even, low, odd) + biasVector).Store(target);
-            (Avx512F.PermuteVar16x32x2(even, high, odd) + biasVector).Store(target + 16);
+            // The one stage in registers: through the buffer, unet3d's tiles took 11% longer and unet's 3.5% (AVX-512).
+            var (low, high) = TS.Zip(TS.Load(phases), TS.Load(phases + phaseStep));
+            TS.Store(target, TS.Add(low, biasVector));
+            TS.Store(target + width, TS.Add(high, biasVector));
             return;
         }
 
         var from = buffer;
-        var to = buffer + count;
+        var to = buffer + count * width;
         for (var k = 0; k < count; k++)
         {
-            from[k] = Vector512.Load(phases + k * phaseStep);
+            TS.Store(from + k * width, TS.Load(phases + k * phaseStep));
         }
 
         for (var stage = count; stage > 1; stage /= 2)
         {
             for (var i = 0; i < count / 2; i++)
             {
-                to[2 * i] = Avx512F.PermuteVar16x32x2(from[i], low, from[i + count / 2]);
-                to[2 * i + 1] = Avx512F.PermuteVar16x32x2(from[i], high, from[i + count / 2]);
+                var (low, high) = TS.Zip(TS.Load(from + i * width), TS.Load(from + (i + count / 2) * width));
+                TS.Store(to + 2 * i * width, low);
+                TS.Store(to + (2 * i + 1) * width, high);
             }
 
             var swap = from;
@@ -596,9 +638,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
         for (var v = 0; v < count; v++)
         {
-            (from[v] + biasVector).Store(target + 16 * v);
+            TS.Store(target + v * width, TS.Add(TS.Load(from + v * width), biasVector));
         }
     }
+
+    /// <summary>Whether the hardware zips vectors of this width in a few instructions (<see cref="ISimd{TV}.Zip"/>): AVX-512 or AVX.</summary>
+    private static bool Shuffles(SimdWidth simd) => simd == SimdWidth.V512 ? Avx512F.IsSupported : simd == SimdWidth.V256 && Avx.IsSupported;
 
     /// <summary>One tile of one phase: the rows at <paramref name="rows"/>, pixels from <paramref name="u"/>, into <paramref name="tile"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -613,6 +658,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
             {
                 var second = shape.Rows == 2 ? rows[1] + u : rows[0] + u + _width;
                 PixelKernels.TwelveChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rows[0] + u, second, tile);
+            }
+            else if (shape.Channels == 6)
+            {
+                var second = shape.Rows == 2 ? rows[1] + u : rows[0] + u + _width;
+                PixelKernels.SixChannels<TV, TS>(panel, tapOffsets, taps, G.Cg, inputChannelStride, rows[0] + u, second, tile);
             }
             else if (shape.Channels == 1)
             {

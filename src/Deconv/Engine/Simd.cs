@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Deconv.Engine;
 
@@ -27,6 +28,9 @@ internal unsafe interface ISimd<TV>
     static abstract TV Add(TV a, TV b);
 
     static abstract void Store(float* p, TV value);
+
+    /// <summary>The lanes of <paramref name="a"/> and <paramref name="b"/> alternated: <c>a0 b0 a1 b1 ...</c>, the first half of them in <c>Low</c>.</summary>
+    static abstract (TV Low, TV High) Zip(TV a, TV b);
 }
 
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
@@ -38,6 +42,14 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     public static void Store(float* p, Vector512<float> value) => value.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> Low, Vector512<float> High) Zip(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported
+            ? (Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b),
+                Avx512F.PermuteVar16x32x2(a, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b))
+            : (Vector512.Create(Simd256.Zip(a.GetLower(), b.GetLower()).Low, Simd256.Zip(a.GetLower(), b.GetLower()).High),
+                Vector512.Create(Simd256.Zip(a.GetUpper(), b.GetUpper()).Low, Simd256.Zip(a.GetUpper(), b.GetUpper()).High)); // halves zipped in turn
 }
 
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
@@ -49,6 +61,21 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     public static void Store(float* p, Vector256<float> value) => value.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Low, Vector256<float> High) Zip(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx.IsSupported)
+        {
+            // Unpacking zips within each 128-bit half; the half swap puts the four pairs of each output in order.
+            var low = Avx.UnpackLow(a, b); // a0 b0 a1 b1 | a4 b4 a5 b5
+            var high = Avx.UnpackHigh(a, b); // a2 b2 a3 b3 | a6 b6 a7 b7
+            return (Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
+        }
+
+        return (Vector256.Create(Simd128.Zip(a.GetLower(), b.GetLower()).Low, Simd128.Zip(a.GetLower(), b.GetLower()).High),
+            Vector256.Create(Simd128.Zip(a.GetUpper(), b.GetUpper()).Low, Simd128.Zip(a.GetUpper(), b.GetUpper()).High));
+    }
 }
 
 internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
@@ -60,6 +87,12 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> addend) => Vector128.FusedMultiplyAdd(a, b, addend);
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     public static void Store(float* p, Vector128<float> value) => value.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector128<float> Low, Vector128<float> High) Zip(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported
+            ? (Sse.UnpackLow(a, b), Sse.UnpackHigh(a, b))
+            : (Vector128.Create(a[0], b[0], a[1], b[1]), Vector128.Create(a[2], b[2], a[3], b[3]));
 }
 
 /// <summary>One float per "vector": the path when no SIMD hardware is available.</summary>
@@ -72,6 +105,9 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     public static float Fma(float a, float b, float addend) => MathF.FusedMultiplyAdd(a, b, addend);
     public static float Add(float a, float b) => a + b;
     public static void Store(float* p, float value) => *p = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (float Low, float High) Zip(float a, float b) => (a, b);
 }
 
 /// <summary>Which <see cref="ISimd{TV}"/> a plan uses.</summary>

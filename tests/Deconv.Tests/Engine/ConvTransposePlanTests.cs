@@ -104,9 +104,13 @@ public class ConvTransposePlanTests
     [InlineData(16)]
     [InlineData(28)]
     [InlineData(24)]
-    public void Channels_left_over_after_blocks_of_12_take_the_four_channel_tiles_bit_for_bit(int m)
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(17)]
+    public void Channels_left_over_after_blocks_of_12_or_6_take_the_four_or_three_channel_tiles_bit_for_bit(int m)
     {
-        // Phase rows of 40 outputs: 12-channel tiles of one row; 1-4 channels left over take 4-channel tiles of two rows.
+        // Phase rows of 40 outputs: 12-channel tiles of one row (AVX-512), 1-4 channels left over take 4-channel tiles of
+        // two rows; 6-channel tiles (AVX2), 1-3 left over take 3-channel tiles of two rows, 4-5 a zero-padded 6-channel tile.
         AxisGeometry[] axes = [new AxisGeometry(5, 3, 2, 1, 1, 9), new AxisGeometry(40, 4, 2, 1, 1, 80)];
         var c = EngineCases.WithData(new Random(18), new ConvGeometry(2, 7, m, 1, axes), bias: true);
         var y = c.RunEngine(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
@@ -124,7 +128,8 @@ public class ConvTransposePlanTests
         AxisGeometry[] axes = [new AxisGeometry(3, kernel, stride, 1, 0, 2 * stride + kernel), new AxisGeometry(width, kernel, stride, 1, 0, (width - 1) * stride + kernel)];
         var c = EngineCases.WithData(new Random(19), new ConvGeometry(batch, 7, m, 1, axes), bias: true);
         var plan = c.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
-        Assert.Equal(plan.VectorWidth == 16 ? stride : 1, plan.MergedPhases);
+        // 12-channel tiles (AVX-512) hold 6 channels x 2 phases or 3 x 4; 6-channel tiles (AVX2) 3 channels x 2 phases.
+        Assert.Equal(plan.VectorWidth == 16 || (plan.VectorWidth == 8 && stride == 2) ? stride : 1, plan.MergedPhases);
         var y = plan.Run(c.X);
         Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
         Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
@@ -135,6 +140,25 @@ public class ConvTransposePlanTests
         Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.LeakyRelu), activated);
         AxisGeometry[] cropped = [axes[0], new AxisGeometry(width, kernel, stride, 1, 1, (width - 1) * stride + kernel - 2)];
         Assert.Equal(1, EngineCases.WithData(new Random(19), new ConvGeometry(batch, 7, m, 1, cropped), bias: true).Plan(1, ConvTransposeStrategy.PixelTiles).MergedPhases);
+    }
+
+    [Theory]
+    [InlineData(3)] // three-channel tiles
+    [InlineData(1)] // one-channel tiles of four rows
+    public void Long_padded_rows_are_spaced_an_odd_number_of_cache_lines_apart_and_give_the_direct_paths_bits(int m)
+    {
+        // 1-D rows of 300 inputs: padded rows of 256 floats or more are spaced an odd number of 64-byte lines apart, and the gap must stay zero.
+        var geometry = new ConvGeometry(2, 5, m, 1, [new AxisGeometry(300, 4, 2, 1, 1, 600)]);
+        var c = EngineCases.WithData(new Random(21), geometry, bias: true);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            var y = plan.Run(c.X);
+            Assert.True(EngineCases.MaxRelativeError(y, c.Reference()) <= Tolerance);
+            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), y);
+            Assert.Equal(y, plan.Run(c.X)); // and again, with the scratch as the first run left it
+        }
     }
 
     [Theory]
@@ -232,13 +256,13 @@ public class ConvTransposePlanTests
     }
 
     [Fact]
-    public void Many_channels_with_long_channels_first_rows_take_the_pixel_path_where_vectors_are_16_wide()
+    public void Many_channels_with_long_channels_first_rows_take_the_pixel_path_where_vectors_are_8_or_16_wide()
     {
         var axes = new[] { new AxisGeometry(4, 2, 2, 1, 0, 8), new AxisGeometry(32, 2, 2, 1, 0, 64) };
         var first = new ConvGeometry(1, 24, 40, 1, axes, DataLayout.ChannelsFirst);
         var c = EngineCases.WithData(new Random(16), first, bias: true);
         var plan = new ConvTransposePlan(first, c.W, c.Bias);
-        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.Equal(plan.VectorWidth >= 8 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, plan.Strategy);
         Assert.True(EngineCases.MaxRelativeError(plan.Run(c.X), c.Reference()) <= Tolerance);
         // Channels-last output is written faster a pixel at a time, and phase rows shorter than a vector waste lanes.
         Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(first.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).Strategy);
@@ -248,8 +272,14 @@ public class ConvTransposePlanTests
         var vectorRows = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(16, 2, 2, 1, 0, 32)]);
         var v = EngineCases.WithData(new Random(18), vectorRows, bias: true);
         var vectorPlan = new ConvTransposePlan(vectorRows, v.W, v.Bias);
-        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, vectorPlan.Strategy);
+        Assert.Equal(plan.VectorWidth >= 8 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, vectorPlan.Strategy);
         Assert.True(EngineCases.MaxRelativeError(vectorPlan.Run(v.X), v.Reference()) <= Tolerance);
+        // A last-axis stride of 8 (hifigan-like): its outputs, stored value by value 8 apart, take vectors over channels with 256-bit vectors.
+        var stride8 = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(32, 16, 8, 1, 4, 256)]);
+        var s8 = EngineCases.WithData(new Random(19), stride8, bias: true);
+        var stride8Plan = new ConvTransposePlan(stride8, s8.W, s8.Bias);
+        Assert.Equal(plan.VectorWidth == 16 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, stride8Plan.Strategy);
+        Assert.True(EngineCases.MaxRelativeError(stride8Plan.Run(s8.X), s8.Reference()) <= Tolerance);
     }
 
     [Fact]
