@@ -236,9 +236,14 @@ internal static unsafe class PixelKernels
         TS.Store(tile + 5 * row + width, a105);
     }
 
+    /// <summary>
+    /// Two vectors at each of <paramref name="r0"/> and <paramref name="r1"/>, three output channels: two rows, or one
+    /// row of four vectors (<c>r1 = r0 + 2W</c>). Sum <c>(r, v, j)</c> goes to <c>tile[r*rowStep + j*channelStep + v*W]</c>:
+    /// <c>[row][channel][pixel]</c> (rowStep 6W, channelStep 2W) or, for one row, <c>[channel][pixel]</c> (2W, 4W).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ThreeChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
-        float* r0, float* r1, float* tile)
+        float* r0, float* r1, float* tile, int rowStep, int channelStep)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -280,19 +285,19 @@ internal static unsafe class PixelKernels
             }
         }
 
-        var row = 2 * width; // one channel's pixels
+        var t1 = tile + rowStep;
         TS.Store(tile, a000);
         TS.Store(tile + width, a010);
-        TS.Store(tile + row, a001);
-        TS.Store(tile + row + width, a011);
-        TS.Store(tile + 2 * row, a002);
-        TS.Store(tile + 2 * row + width, a012);
-        TS.Store(tile + 3 * row, a100);
-        TS.Store(tile + 3 * row + width, a110);
-        TS.Store(tile + 4 * row, a101);
-        TS.Store(tile + 4 * row + width, a111);
-        TS.Store(tile + 5 * row, a102);
-        TS.Store(tile + 5 * row + width, a112);
+        TS.Store(tile + channelStep, a001);
+        TS.Store(tile + channelStep + width, a011);
+        TS.Store(tile + 2 * channelStep, a002);
+        TS.Store(tile + 2 * channelStep + width, a012);
+        TS.Store(t1, a100);
+        TS.Store(t1 + width, a110);
+        TS.Store(t1 + channelStep, a101);
+        TS.Store(t1 + channelStep + width, a111);
+        TS.Store(t1 + 2 * channelStep, a102);
+        TS.Store(t1 + 2 * channelStep + width, a112);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

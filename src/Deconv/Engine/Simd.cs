@@ -142,7 +142,7 @@ internal static unsafe class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CopyFloats(float* source, float* target, int count)
     {
-        if (count >= 256 || !Vector512.IsHardwareAccelerated)
+        if (count >= 256 || !Vector256.IsHardwareAccelerated)
         {
             var bytes = (long)count * sizeof(float);
             Buffer.MemoryCopy(source, target, bytes, bytes);
@@ -150,9 +150,17 @@ internal static unsafe class Simd
         }
 
         var i = 0;
-        for (; i + 16 <= count; i += 16)
+        if (Vector512.IsHardwareAccelerated)
         {
-            Vector512.Load(source + i).Store(target + i);
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector512.Load(source + i).Store(target + i);
+            }
+        }
+
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256.Load(source + i).Store(target + i);
         }
 
         for (; i < count; i++)

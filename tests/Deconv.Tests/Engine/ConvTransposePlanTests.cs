@@ -143,6 +143,26 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(3, 36)] // phase rows of 36: a whole tile of four vectors (W = 8) and a partial one, or two rows of two (W = 16)
+    [InlineData(6, 70)] // two blocks of three channels, rows of 70
+    [InlineData(3, 12)] // rows shorter than four vectors: two rows of two
+    public void Three_output_channels_in_rows_of_four_vectors_give_the_direct_paths_bits(int m, int width)
+    {
+        AxisGeometry[] axes = [new AxisGeometry(5, 4, 2, 1, 1, 10), new AxisGeometry(width, 4, 2, 1, 1, 2 * width)];
+        var c = EngineCases.WithData(new Random(22), new ConvGeometry(2, 9, m, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh), c.RunEngine(1, ConvTransposeStrategy.PixelTiles, activation: FusedActivation.Tanh));
+    }
+
+    [Theory]
     [InlineData(3)] // three-channel tiles
     [InlineData(1)] // one-channel tiles of four rows
     public void Long_padded_rows_are_spaced_an_odd_number_of_cache_lines_apart_and_give_the_direct_paths_bits(int m)
