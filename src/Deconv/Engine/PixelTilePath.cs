@@ -443,7 +443,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var stride = lastAxis.Length;
         var first = lastAxis[0];
         var shared = lastAxis.All(p => p.Count > 0 && p.Count == first.Count && p.FirstQ == first.FirstQ && p.Shifts.SequenceEqual(first.Shifts));
-        return blockChannels == WideChannels(simd) && blockChannels % stride == 0 && g.Layout == DataLayout.ChannelsFirst && Shuffles(simd)
+        return blockChannels == WideChannels(simd) && blockChannels % stride == 0 && g.Layout == DataLayout.ChannelsFirst && SimdSupport.Shuffles(simd)
             && stride is 2 or 4 && shared ? stride : 1;
     }
 
@@ -523,7 +523,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private static int InterleavedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int tilePixels)
     {
         var stride = lastAxis.Length;
-        var regular = g.Layout == DataLayout.ChannelsFirst && Shuffles(simd) && tilePixels % (int)simd == 0
+        var regular = g.Layout == DataLayout.ChannelsFirst && SimdSupport.Shuffles(simd) && tilePixels % (int)simd == 0
             && stride is 16 or 32 or 64 && lastAxis.All(p => p.Count > 0 && p.Count == lastAxis[0].Count);
         return regular ? stride : 1;
     }
@@ -650,9 +650,6 @@ internal sealed unsafe class PixelTilePath : PhasePath
             TS.Store(target + v * width, TS.Add(TS.Load(from + v * width), biasVector));
         }
     }
-
-    /// <summary>Whether the hardware zips vectors of this width in a few instructions (<see cref="ISimd{TV}.Zip"/>): AVX-512 or AVX.</summary>
-    private static bool Shuffles(SimdWidth simd) => simd == SimdWidth.V512 ? Avx512F.IsSupported : simd == SimdWidth.V256 && Avx.IsSupported;
 
     /// <summary>One tile of one phase: the rows at <paramref name="rows"/>, pixels from <paramref name="u"/>, into <paramref name="tile"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

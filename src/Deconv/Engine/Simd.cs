@@ -31,6 +31,9 @@ internal unsafe interface ISimd<TV>
 
     /// <summary>The lanes of <paramref name="a"/> and <paramref name="b"/> alternated: <c>a0 b0 a1 b1 ...</c>, the first half of them in <c>Low</c>.</summary>
     static abstract (TV Low, TV High) Zip(TV a, TV b);
+
+    /// <summary>The inverse of <see cref="Zip"/>: the even lanes of <c>low, high</c> (read as one vector twice as long), and the odd ones.</summary>
+    static abstract (TV Even, TV Odd) Unzip(TV low, TV high);
 }
 
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
@@ -50,6 +53,20 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
                 Avx512F.PermuteVar16x32x2(a, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b))
             : (Vector512.Create(Simd256.Zip(a.GetLower(), b.GetLower()).Low, Simd256.Zip(a.GetLower(), b.GetLower()).High),
                 Vector512.Create(Simd256.Zip(a.GetUpper(), b.GetUpper()).Low, Simd256.Zip(a.GetUpper(), b.GetUpper()).High)); // halves zipped in turn
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> Even, Vector512<float> Odd) Unzip(Vector512<float> low, Vector512<float> high)
+    {
+        if (Avx512F.IsSupported)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            return (Avx512F.PermuteVar16x32x2(low, even, high), Avx512F.PermuteVar16x32x2(low, even + Vector512<int>.One, high));
+        }
+
+        var (lowEven, lowOdd) = Simd256.Unzip(low.GetLower(), low.GetUpper());
+        var (highEven, highOdd) = Simd256.Unzip(high.GetLower(), high.GetUpper());
+        return (Vector512.Create(lowEven, highEven), Vector512.Create(lowOdd, highOdd));
+    }
 }
 
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
@@ -76,6 +93,23 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
         return (Vector256.Create(Simd128.Zip(a.GetLower(), b.GetLower()).Low, Simd128.Zip(a.GetLower(), b.GetLower()).High),
             Vector256.Create(Simd128.Zip(a.GetUpper(), b.GetUpper()).Low, Simd128.Zip(a.GetUpper(), b.GetUpper()).High));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Even, Vector256<float> Odd) Unzip(Vector256<float> low, Vector256<float> high)
+    {
+        if (Avx2.IsSupported)
+        {
+            // Shuffling picks the even (odd) lanes within each 128-bit half: low0 low2 high0 high2 | low4 low6 high4 high6;
+            // the 64-bit permutation puts the halves' pairs in order.
+            var even = Avx.Shuffle(low, high, 0b10_00_10_00).AsDouble();
+            var odd = Avx.Shuffle(low, high, 0b11_01_11_01).AsDouble();
+            return (Avx2.Permute4x64(even, 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd, 0b11_01_10_00).AsSingle());
+        }
+
+        var (lowEven, lowOdd) = Simd128.Unzip(low.GetLower(), low.GetUpper());
+        var (highEven, highOdd) = Simd128.Unzip(high.GetLower(), high.GetUpper());
+        return (Vector256.Create(lowEven, highEven), Vector256.Create(lowOdd, highOdd));
+    }
 }
 
 internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
@@ -93,6 +127,12 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
         Sse.IsSupported
             ? (Sse.UnpackLow(a, b), Sse.UnpackHigh(a, b))
             : (Vector128.Create(a[0], b[0], a[1], b[1]), Vector128.Create(a[2], b[2], a[3], b[3]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector128<float> Even, Vector128<float> Odd) Unzip(Vector128<float> low, Vector128<float> high) =>
+        Sse.IsSupported
+            ? (Sse.Shuffle(low, high, 0b10_00_10_00), Sse.Shuffle(low, high, 0b11_01_11_01))
+            : (Vector128.Create(low[0], low[2], high[0], high[2]), Vector128.Create(low[1], low[3], high[1], high[3]));
 }
 
 /// <summary>One float per "vector": the path when no SIMD hardware is available.</summary>
@@ -108,6 +148,9 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (float Low, float High) Zip(float a, float b) => (a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (float Even, float Odd) Unzip(float low, float high) => (low, high);
 }
 
 /// <summary>Which <see cref="ISimd{TV}"/> a plan uses.</summary>
@@ -121,6 +164,9 @@ internal enum SimdWidth
 
 internal static class SimdSupport
 {
+    /// <summary>Whether the hardware zips and unzips vectors of this width in a few instructions (<see cref="ISimd{TV}.Zip"/>): AVX-512 or AVX2.</summary>
+    public static bool Shuffles(SimdWidth simd) => simd == SimdWidth.V512 ? Avx512F.IsSupported : simd == SimdWidth.V256 && Avx2.IsSupported;
+
     /// <summary>The widest vector the hardware accelerates (with FMA semantics on every path).</summary>
     public static SimdWidth Best =>
         Vector512.IsHardwareAccelerated ? SimdWidth.V512
