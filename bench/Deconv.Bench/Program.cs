@@ -9,8 +9,9 @@ namespace Deconv.Bench;
 /// <summary>
 /// Runs every case of the bench suite on Deconv's engine and on ONNX Runtime at the same thread counts,
 /// checks that they agree, and prints median times, their ratio, GFLOP/s and the share of the measured
-/// FMA peak. Usage: <c>Deconv.Bench [--quick] [--backward] [--json FILE] [--suite FILE] [--threads 1,2] [--case NAME]</c>;
-/// <c>--backward</c> times the training passes instead (<see cref="BackwardBench"/>).
+/// FMA peak. Usage: <c>Deconv.Bench [--quick] [--backward | --strategies] [--json FILE] [--suite FILE] [--threads 1,2] [--case NAME]</c>;
+/// <c>--backward</c> times the training passes instead (<see cref="BackwardBench"/>), <c>--strategies</c> the two
+/// implicit-GEMM strategies against each other (<see cref="StrategyBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -24,10 +25,17 @@ internal static class Program
         try
         {
             var backward = args.Contains("--backward");
-            var options = BenchOptions.Parse([.. args.Where(a => a != "--backward")]);
+            var strategies = args.Contains("--strategies");
+            var options = BenchOptions.Parse([.. args.Where(a => a is not "--backward" and not "--strategies")]);
             if (backward)
             {
                 BackwardBench.Run(options);
+                return 0;
+            }
+
+            if (strategies)
+            {
+                StrategyBench.Run(options);
                 return 0;
             }
 

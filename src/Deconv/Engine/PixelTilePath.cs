@@ -163,10 +163,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <list type="bullet">
     /// <item>at most half a vector of output channels per group and phase rows at least a vector long,
     /// with 256- or 512-bit vectors (depthwise 7x, three output channels 2.8x faster with 256-bit);</item>
-    /// <item>channels-first output, 512-bit vectors and at least 12 output channels per group, or 256-bit vectors
-    /// and at least 6 (measured on Zen 3), and phase rows
+    /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
     /// at least a vector long that fill the tiles well (fcn 1.5x, dcgan3 and unet about 10% faster,
-    /// unet3d the same; with shorter rows, or channels-last output, vectors over channels are faster).</item>
+    /// unet3d the same; with shorter rows, or channels-last output, vectors over channels are faster); or
+    /// 256-bit vectors and at least 6 channels (measured on Zen 3 with AVX2, timed in alternation against
+    /// vectors over channels: fcn 1.6-1.9x, unet3d 1.5x, dcgan3 4-14%, unet 8-26% faster, dcgan2 the same).</item>
     /// </list>
     /// </summary>
     public static bool Suits(Lifted g, SimdWidth simd)
@@ -175,9 +176,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var rows = PhaseRowLength(g);
         var tile = TileShape(g, simd).Pixels;
         var fewChannels = simd >= SimdWidth.V256 && g.Mg <= width / 2 && rows >= width;
-        // With 256-bit vectors, outputs stored value by value 8 apart (a last-axis stride of 5-15, whose phases are
-        // neither merged nor interleaved) were slower than vectors over channels (hifigan, stride 8: 64-70% of peak
-        // against 80%).
+        // With 256-bit vectors (Zen 3, the two plans timed in alternation), vectors over channels were faster for
+        // outputs stored value by value 8 apart: a last-axis stride of 5-15, whose phases are neither merged nor
+        // interleaved (hifigan, stride 8: 12-16% at 1 and 2 threads, in three runs).
         var scattered = simd == SimdWidth.V256 && g.A2.Stride is > 4 and < 16;
         var longRows = WideChannels(simd) > 0 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= WideChannels(simd) && !scattered
             && rows >= width && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
