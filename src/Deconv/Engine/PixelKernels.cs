@@ -5,7 +5,7 @@ namespace Deconv.Engine;
 /// <summary>
 /// Micro-kernels vectorised over output pixels, for few output channels: each vector holds consecutive
 /// outputs of one phase along the last axis, which read consecutive inputs of one channels-first row.
-/// A tile is one to four rows times two vectors times 1, 3, 4, 6 or 12 output channels, accumulated over
+/// A tile is one to four rows times two vectors (or one row of four) times 1, 3, 4, 6 or 12 output channels, accumulated over
 /// (tap, input channel) in that order with one fused multiply-add per product, like
 /// <see cref="TileKernels"/>, so both give the same bits.
 /// </summary>

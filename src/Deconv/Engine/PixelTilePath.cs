@@ -9,7 +9,7 @@ namespace Deconv.Engine;
 /// The phase path vectorised over output pixels, for few output channels per group (depthwise, or a
 /// final layer to 3 channels) or long channels-first rows: scratch <c>[N, P0, P1, C, P2]</c> (rows of 256 floats or
 /// more spaced an odd number of cache lines apart); a tile is a few output rows of one phase (each row:
-/// fixed n, u0, u1) times two vectors of consecutive u2 times 1, 3, 4, 6 or 12 output channels; weight panels
+/// fixed n, u0, u1) times two (or four) vectors of consecutive u2 times 1, 3, 4, 6 or 12 output channels; weight panels
 /// <c>[phase][group][block][tap][C/G][1, 3, 4, 6 or 12]</c>, zero past M/G.
 /// </summary>
 internal sealed unsafe class PixelTilePath : PhasePath
@@ -125,7 +125,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         // interleave are written close together in time. (Blocks outermost, the inputs came from L3 for each block:
         // unet and dcgan3 1-2% slower; 16-row stretches, unet 12% slower, on Zen 5's 1 MB L2.) Stretches larger than
         // half of a 512 KB L2 take half as many rows (unet: 8 rows of 512 channels are 512 KB).
-        var chunkRows = (long)ChunkRows * g.C * _rowStride * sizeof(float) > StretchBytes ? ChunkRows / 2 : ChunkRows;
+        var chunkRows = (long)ChunkRows * g.Cg * _rowStride * sizeof(float) > StretchBytes ? ChunkRows / 2 : ChunkRows; // an item reads its group's channels
         var maxRows = phases.Count == 0 ? 0 : phases.Max(p => p.Rows);
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.A2.Count);
         for (var group = 0; group < g.G; group++)
@@ -292,7 +292,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         {
             // Whole rows of four vectors: a tap's sweep over the channels then reads each input line once, and the
             // next tap, shifted along the row, finds them in L1 (dcgan4 with 256-bit vectors: the kernel alone 83 to
-            // 97 GFLOP/s).
+            // 97 GFLOP/s; not measured with 512-bit vectors, whose rows of 64 dcgan4 does not have).
             return (3, 1, 4 * width);
         }
 

@@ -47,12 +47,19 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static void Store(float* p, Vector512<float> value) => value.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector512<float> Low, Vector512<float> High) Zip(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.IsSupported
-            ? (Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b),
-                Avx512F.PermuteVar16x32x2(a, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b))
-            : (Vector512.Create(Simd256.Zip(a.GetLower(), b.GetLower()).Low, Simd256.Zip(a.GetLower(), b.GetLower()).High),
-                Vector512.Create(Simd256.Zip(a.GetUpper(), b.GetUpper()).Low, Simd256.Zip(a.GetUpper(), b.GetUpper()).High)); // halves zipped in turn
+    public static (Vector512<float> Low, Vector512<float> High) Zip(Vector512<float> a, Vector512<float> b)
+    {
+        if (Avx512F.IsSupported)
+        {
+            return (Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b),
+                Avx512F.PermuteVar16x32x2(a, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b));
+        }
+
+        // The lower halves zipped give the lower result, the upper halves the upper.
+        var (lowLow, lowHigh) = Simd256.Zip(a.GetLower(), b.GetLower());
+        var (highLow, highHigh) = Simd256.Zip(a.GetUpper(), b.GetUpper());
+        return (Vector512.Create(lowLow, lowHigh), Vector512.Create(highLow, highHigh));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector512<float> Even, Vector512<float> Odd) Unzip(Vector512<float> low, Vector512<float> high)
@@ -90,8 +97,9 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             return (Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
         }
 
-        return (Vector256.Create(Simd128.Zip(a.GetLower(), b.GetLower()).Low, Simd128.Zip(a.GetLower(), b.GetLower()).High),
-            Vector256.Create(Simd128.Zip(a.GetUpper(), b.GetUpper()).Low, Simd128.Zip(a.GetUpper(), b.GetUpper()).High));
+        var (lowLow, lowHigh) = Simd128.Zip(a.GetLower(), b.GetLower());
+        var (highLow, highHigh) = Simd128.Zip(a.GetUpper(), b.GetUpper());
+        return (Vector256.Create(lowLow, lowHigh), Vector256.Create(highLow, highHigh));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

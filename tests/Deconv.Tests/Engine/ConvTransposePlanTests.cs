@@ -143,6 +143,26 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(1)] // one-channel tiles of four rows
+    [InlineData(3)] // three-channel tiles of two rows
+    [InlineData(13)] // wide tiles and a tail of two rows
+    [InlineData(14)]
+    public void Stretches_over_256_KB_take_half_as_many_rows_bit_for_bit(int m)
+    {
+        // 40 channels of padded rows over 300 floats: 8 rows of every channel are over 256 KB, so items take 4 rows.
+        AxisGeometry[] axes = [new AxisGeometry(5, 3, 2, 1, 1, 9), new AxisGeometry(300, 4, 2, 1, 1, 600)];
+        var c = EngineCases.WithData(new Random(23), new ConvGeometry(2, 40, m, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+    }
+
+    [Theory]
     [InlineData(3, 36)] // phase rows of 36: a whole tile of four vectors (W = 8) and a partial one, or two rows of two (W = 16)
     [InlineData(6, 70)] // two blocks of three channels, rows of 70
     [InlineData(3, 12)] // rows shorter than four vectors: two rows of two
@@ -354,7 +374,7 @@ public class ConvTransposePlanTests
         { "stride far above the kernel", 1, 2, 17, 1, [new AxisGeometry(5, 2, 7, 1, 0, 40), new AxisGeometry(3, 1, 4, 1, 0, 12)] },
         { "output far past the full result", 1, 3, 2, 1, [new AxisGeometry(2, 2, 1, 1, 0, 70)] },
         { "depthwise with multiplier", 1, 5, 15, 5, [new AxisGeometry(40, 4, 2, 1, 1, 80)] },
-        { "kernel = stride, rows of whole tiles (x read in place, no copy)", 2, 5, 7, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry(32, 2, 2, 1, 0, 64)] },
+        { "kernel = stride, rows of whole tiles, no padding", 2, 5, 7, 1, [new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry(32, 2, 2, 1, 0, 64)] },
         { "3-D with dilation and crops", 1, 3, 5, 1, [new AxisGeometry(3, 2, 2, 2, 1, 6), new AxisGeometry(4, 3, 3, 1, 2, 12), new AxisGeometry(5, 2, 1, 3, 0, 9)] },
     };
 

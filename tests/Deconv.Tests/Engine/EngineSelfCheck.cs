@@ -61,7 +61,13 @@ internal static class Program
             return 0;
         }
 
-        Console.Error.WriteLine($"usage: Deconv.Tests {EngineSelfCheck.Command}|{BackwardSelfCheck.Command} SEED COUNT");
+        if (args.Length == 1 && args[0] == SimdSelfCheck.Command)
+        {
+            Console.WriteLine(SimdSelfCheck.Report());
+            return 0;
+        }
+
+        Console.Error.WriteLine($"usage: Deconv.Tests {EngineSelfCheck.Command}|{BackwardSelfCheck.Command} SEED COUNT, or {SimdSelfCheck.Command}");
         return 2;
     }
 }

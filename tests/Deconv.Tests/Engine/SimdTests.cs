@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Runtime.Intrinsics;
 using Deconv.Engine;
+using Xunit.Abstractions;
 
 namespace Deconv.Tests.Engine;
 
-public sealed class SimdTests
+public sealed class SimdTests(ITestOutputHelper output)
 {
     [Fact]
     public void Zip_alternates_the_lanes_of_two_vectors_in_every_width()
@@ -11,11 +13,11 @@ public sealed class SimdTests
         var a = Enumerable.Range(0, 16).Select(i => (float)i).ToArray();
         var b = Enumerable.Range(0, 16).Select(i => 100f + i).ToArray();
         var (low512, high512) = Simd512.Zip(Vector512.Create(a), Vector512.Create(b));
-        Assert.Equal(Zipped(16), (float[])[.. Lanes(low512.GetLower()), .. Lanes(low512.GetUpper()), .. Lanes(high512.GetLower()), .. Lanes(high512.GetUpper())]);
+        Assert.Equal(Zipped(16), (float[])[.. Lanes(low512), .. Lanes(high512)]);
         var (low256, high256) = Simd256.Zip(Vector256.Create(a), Vector256.Create(b));
         Assert.Equal(Zipped(8), (float[])[.. Lanes(low256), .. Lanes(high256)]);
         var (low128, high128) = Simd128.Zip(Vector128.Create(a), Vector128.Create(b));
-        Assert.Equal(Zipped(4), (float[])[.. Lanes(low128.ToVector256()).Take(4), .. Lanes(high128.ToVector256()).Take(4)]);
+        Assert.Equal(Zipped(4), (float[])[.. Lanes(low128), .. Lanes(high128)]);
         var (low, high) = SimdScalar.Zip(a[0], b[0]);
         Assert.Equal(Zipped(1), new[] { low, high });
 
@@ -28,14 +30,14 @@ public sealed class SimdTests
     {
         var values = Enumerable.Range(0, 32).Select(i => (float)i).ToArray();
         var (even512, odd512) = Simd512.Unzip(Vector512.Create(values), Vector512.Create(values[16..]));
-        Assert.Equal(Every(0, 16), (float[])[.. Lanes(even512.GetLower()), .. Lanes(even512.GetUpper())]);
-        Assert.Equal(Every(1, 16), (float[])[.. Lanes(odd512.GetLower()), .. Lanes(odd512.GetUpper())]);
+        Assert.Equal(Every(0, 16), Lanes(even512));
+        Assert.Equal(Every(1, 16), Lanes(odd512));
         var (even256, odd256) = Simd256.Unzip(Vector256.Create(values), Vector256.Create(values[8..]));
         Assert.Equal(Every(0, 8), Lanes(even256));
         Assert.Equal(Every(1, 8), Lanes(odd256));
         var (even128, odd128) = Simd128.Unzip(Vector128.Create(values), Vector128.Create(values[4..]));
-        Assert.Equal(Every(0, 4), Lanes(even128.ToVector256()).Take(4));
-        Assert.Equal(Every(1, 4), Lanes(odd128.ToVector256()).Take(4));
+        Assert.Equal(Every(0, 4), Lanes(even128));
+        Assert.Equal(Every(1, 4), Lanes(odd128));
         Assert.Equal((0f, 1f), SimdScalar.Unzip(0f, 1f));
 
         // Zip undoes it.
@@ -45,10 +47,54 @@ public sealed class SimdTests
         static float[] Every(int first, int count) => [.. Enumerable.Range(0, count).Select(i => (float)(first + 2 * i))];
     }
 
-    private static float[] Lanes(Vector256<float> vector)
+    /// <summary>The fallbacks of Zip and Unzip (without AVX-512, AVX2, AVX or SSE) give the lanes the instructions give.</summary>
+    [Theory]
+    [MemberData(nameof(SelfCheckChild.Widths), MemberType = typeof(SelfCheckChild))]
+    public async Task Zip_and_unzip_give_the_same_lanes_with_less_SIMD(string name, string disabled, int width)
     {
-        var lanes = new float[8];
-        vector.CopyTo(lanes);
-        return lanes;
+        if (await SelfCheckChild.Run(output, name, disabled, width, SimdSelfCheck.Command) is not { } fields)
+        {
+            return;
+        }
+
+        Assert.Equal(SimdSelfCheck.Lanes(), fields["lanes"]);
+    }
+
+    internal static float[] Lanes(Vector512<float> vector) => [.. Lanes(vector.GetLower()), .. Lanes(vector.GetUpper())];
+
+    internal static float[] Lanes(Vector256<float> vector) => [.. Lanes(vector.GetLower()), .. Lanes(vector.GetUpper())];
+
+    internal static float[] Lanes(Vector128<float> vector) => [vector.GetElement(0), vector.GetElement(1), vector.GetElement(2), vector.GetElement(3)];
+}
+
+/// <summary>Zip and Unzip of every width on fixed data, as one line, for a child process with some SIMD switched off.</summary>
+internal static class SimdSelfCheck
+{
+    public const string Command = "simd-self-check";
+
+    /// <summary>The child's line: the vector width the engine uses there (worst is 0: nothing is compared with a reference), and <see cref="Lanes"/>.</summary>
+    public static string Report()
+    {
+        var width = new ConvTransposePlan(new ConvGeometry(1, 1, 1, 1, [new AxisGeometry(1, 1, 1, 1, 0, 1)]), [1f]).VectorWidth;
+        return string.Create(CultureInfo.InvariantCulture, $"width={width} worst=0 lanes={Lanes()}");
+    }
+
+    /// <summary>Every lane of every width's Zip and Unzip of lanes 0..31, comma-separated.</summary>
+    public static string Lanes()
+    {
+        var values = Enumerable.Range(0, 32).Select(i => (float)i).ToArray();
+        var (z512a, z512b) = Simd512.Zip(Vector512.Create(values), Vector512.Create(values[16..]));
+        var (u512a, u512b) = Simd512.Unzip(Vector512.Create(values), Vector512.Create(values[16..]));
+        var (z256a, z256b) = Simd256.Zip(Vector256.Create(values), Vector256.Create(values[8..]));
+        var (u256a, u256b) = Simd256.Unzip(Vector256.Create(values), Vector256.Create(values[8..]));
+        var (z128a, z128b) = Simd128.Zip(Vector128.Create(values), Vector128.Create(values[4..]));
+        var (u128a, u128b) = Simd128.Unzip(Vector128.Create(values), Vector128.Create(values[4..]));
+        float[] lanes =
+        [
+            .. SimdTests.Lanes(z512a), .. SimdTests.Lanes(z512b), .. SimdTests.Lanes(u512a), .. SimdTests.Lanes(u512b),
+            .. SimdTests.Lanes(z256a), .. SimdTests.Lanes(z256b), .. SimdTests.Lanes(u256a), .. SimdTests.Lanes(u256b),
+            .. SimdTests.Lanes(z128a), .. SimdTests.Lanes(z128b), .. SimdTests.Lanes(u128a), .. SimdTests.Lanes(u128b),
+        ];
+        return string.Join(',', lanes.Select(v => v.ToString(CultureInfo.InvariantCulture)));
     }
 }
