@@ -207,8 +207,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>
     /// Floats between the scratch rows of neighbouring channels for padded rows of <paramref name="padded"/> floats:
     /// short rows back to back; rows of 256 floats or more rounded up to an odd number of 64-byte lines, so that a
-    /// sweep over the channels spreads over all cache sets (hifigan's rows of 2056 floats, 8 KB apart, fell into
-    /// the same few sets of L1).
+    /// sweep over the channels spreads over all cache sets (hifigan's rows of over 2048 floats, about 8 KB apart, fell
+    /// into the same few sets of L1: on the pixel path with AVX2, 155 ms at 1 thread, spaced 119 ms).
     /// </summary>
     private static long RowStride(long padded)
     {
