@@ -32,3 +32,24 @@ internal sealed unsafe class AlignedBuffer
 
     public Span<float> AsSpan() => new(Data, checked((int)Length));
 }
+
+/// <summary>Strides that keep neighbouring rows of a buffer out of each other's cache sets.</summary>
+internal static class CacheSpacing
+{
+    /// <summary>
+    /// Floats from one row of <paramref name="floats"/> to the next: back to back below <paramref name="from"/>;
+    /// from there rounded up to an odd number of 64-byte lines. Rows a multiple of 4 KB apart (1024 floats) all
+    /// fall in the same few sets of a 32 KB 8-way L1 cache, so a loop reading the same place of several rows at
+    /// once evicts its own data; an odd number of lines spreads 64 neighbouring rows over all 64 sets.
+    /// </summary>
+    public static long Stride(long floats, long from)
+    {
+        if (floats < from)
+        {
+            return floats;
+        }
+
+        var lines = (floats + 15) / 16;
+        return 16 * (lines | 1);
+    }
+}

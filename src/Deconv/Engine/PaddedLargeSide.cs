@@ -5,7 +5,7 @@ namespace Deconv.Engine;
 
 /// <summary>
 /// The large side of a geometry (<see cref="ConvGeometry.OutputShape"/> data, M channels) copied
-/// channels-last into a zero-padded buffer <c>[N, P0, P1, P2, M]</c>, where position <c>o</c> of an axis
+/// channels-last into a zero-padded buffer <c>[N, P0, P1, P2, M]</c> (pixels maybe spaced wider than M: see <see cref="PixelStride"/>), where position <c>o</c> of an axis
 /// sits at <c>o + CropBegin</c>. Every read of the forward convolution and the weight gradient,
 /// <c>i*Stride + k*Dilation - CropBegin</c>, then lands inside the buffer at <c>i*Stride + k*Dilation</c>,
 /// so their inner loops need no bounds checks: out-of-range positions read the padding's zeros.
@@ -21,10 +21,12 @@ internal sealed unsafe class PaddedLargeSide
     private readonly Lifted _g;
     private readonly AlignedBuffer _buffer;
     private readonly int _padded0, _padded1, _padded2;
+    private readonly int _pixelStride; // floats from one pixel to the next: see PixelStride
 
     private PaddedLargeSide(Lifted g, long padded0, long padded1, long padded2, long length)
     {
         _g = g;
+        _pixelStride = PixelStride(g.M);
         (_padded0, _padded1, _padded2) = ((int)padded0, (int)padded1, (int)padded2);
         _buffer = new AlignedBuffer(length + Slack);
         Data = _buffer.Data;
@@ -44,20 +46,28 @@ internal sealed unsafe class PaddedLargeSide
     {
         long Padded(AxisGeometry a) => Math.Max((long)a.CropBegin + a.Output, a.FullLength);
         var (p0, p1, p2) = (Padded(g.A0), Padded(g.A1), Padded(g.A2));
-        var length = Shapes.TryProduct([g.N, p0, p1, p2, g.M]);
+        var length = Shapes.TryProduct([g.N, p0, p1, p2, PixelStride(g.M)]);
         return length is null || length > Array.MaxLength - Slack ? null : new PaddedLargeSide(g, p0, p1, p2, length.Value);
     }
+
+    /// <summary>
+    /// Floats from one pixel to the next: a tile reads several pixels at the same channel together, which with
+    /// 512 channels at stride 2 (dcgan1's input gradient) are 4 KB apart and share L1 sets; spaced by
+    /// <see cref="CacheSpacing"/>, dcgan1's input gradient ran 10-13% faster (AVX2, in alternation), dcgan2 2%,
+    /// the weight gradients the same.
+    /// </summary>
+    private static int PixelStride(int channels) => (int)CacheSpacing.Stride(channels, from: 64);
 
     /// <summary>
     /// Offset, at channel 0, of the window start of small-side pixel (n, i0, i1, i2): padded position
     /// <c>i*Stride</c> on every axis.
     /// </summary>
     public int WindowOffset(int n, int i0, int i1, int i2) =>
-        (int)(((((long)n * _padded0 + (long)i0 * _g.A0.Stride) * _padded1 + (long)i1 * _g.A1.Stride) * _padded2 + (long)i2 * _g.A2.Stride) * _g.M);
+        (int)(((((long)n * _padded0 + (long)i0 * _g.A0.Stride) * _padded1 + (long)i1 * _g.A1.Stride) * _padded2 + (long)i2 * _g.A2.Stride) * _pixelStride);
 
     /// <summary>Offset of tap (k0, k1, k2) from a window start.</summary>
     public int TapOffset(int k0, int k1, int k2) =>
-        (int)(((((long)k0 * _g.A0.Dilation) * _padded1 + (long)k1 * _g.A1.Dilation) * _padded2 + (long)k2 * _g.A2.Dilation) * _g.M);
+        (int)(((((long)k0 * _g.A0.Dilation) * _padded1 + (long)k1 * _g.A1.Dilation) * _padded2 + (long)k2 * _g.A2.Dilation) * _pixelStride);
 
     /// <summary>The offsets of every tap, ascending in (k0, k1, k2).</summary>
     public int[] TapOffsets()
@@ -107,17 +117,24 @@ internal sealed unsafe class PaddedLargeSide
             var first = (int)(begin % o2);
             var count = (int)Math.Min(o2 - first, end - begin);
             var (n, a, b) = (r / o1 / o0, r / o1 % o0, r % o1);
-            var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin + first) * channels;
-            if (_g.Layout == DataLayout.ChannelsLast)
+            var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin + first) * _pixelStride;
+            if (_g.Layout == DataLayout.ChannelsLast && _pixelStride == channels)
             {
                 // large: [N, O0, O1, O2, M]: row r of O2*M is contiguous.
                 Simd.CopyFloats(large + ((long)r * o2 + first) * channels, row, count * channels);
+            }
+            else if (_g.Layout == DataLayout.ChannelsLast)
+            {
+                for (var k = 0; k < count; k++)
+                {
+                    Simd.CopyFloats(large + ((long)r * o2 + first + k) * channels, row + (long)k * _pixelStride, channels);
+                }
             }
             else
             {
                 // large: [N, M, O0, O1, O2]: the row's M x O2 block transposed.
                 var source = large + (((long)n * channels * o0 + a) * o1 + b) * o2 + first;
-                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, count, row, channels);
+                TransposedStore.ToChannelsLast(source, (long)o0 * o1 * o2, channels, count, row, _pixelStride);
             }
 
             begin += count;

@@ -44,6 +44,27 @@ public class ConvForwardPlanTests
         }
     }
 
+    [Theory]
+    [InlineData(DataLayout.ChannelsFirst)]
+    [InlineData(DataLayout.ChannelsLast)]
+    public void Large_side_pixels_spaced_in_the_scratch_give_the_direct_path_bits(DataLayout layout)
+    {
+        // 64 and 70 channels on the large side: scratch pixels 80 floats apart (5 cache lines), copied one by one.
+        foreach (var m in new[] { 64, 70 })
+        {
+            var axes = new[] { new AxisGeometry(3, 4, 2, 1, 1, 6), new AxisGeometry(5, 3, 2, 1, 0, 11) };
+            var c = BackwardCases.WithData(new Random(m), new ConvGeometry(2, 5, m, 1, axes, layout), bias: true);
+            var direct = Plan(c, 1, direct: true).Run(c.Large);
+            Assert.True(EngineCases.MaxRelativeError(direct, c.ForwardReference()) <= 1e-4);
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+                Assert.False(plan.IsDirect);
+                Assert.Equal(direct, plan.Run(c.Large));
+            }
+        }
+    }
+
     [Fact]
     public void Blocks_of_taps_give_the_bits_of_whole_chains()
     {

@@ -261,6 +261,31 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(DataLayout.ChannelsFirst, 1)]
+    [InlineData(DataLayout.ChannelsLast, 1)]
+    [InlineData(DataLayout.ChannelsLast, 0)]
+    public void Channel_tiles_with_spaced_scratch_pixels_match_the_direct_path(DataLayout layout, int crop)
+    {
+        // 64 and 70 input channels: scratch pixels of 80 floats (5 cache lines) and 80. Kernel = stride = 2 needs
+        // no padding: channels-last, x is then copied pixel by pixel into the spaced scratch instead of read in place.
+        foreach (var channels in new[] { 64, 70 })
+        {
+            var axes = crop == 0
+                ? new[] { new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry(5, 2, 2, 1, 0, 10) }
+                : [new AxisGeometry(3, 4, 2, 1, crop, 8 - 2 * crop), new AxisGeometry(5, 3, 2, 1, crop, 11 - 2 * crop)];
+            var c = EngineCases.WithData(new Random(channels), new ConvGeometry(2, channels, 19, 1, axes, layout), bias: true);
+            var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+            Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= 1e-4);
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+                Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+                Assert.Equal(direct, plan.Run(c.X));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(ConvTransposeStrategy.ChannelTiles)]
     [InlineData(ConvTransposeStrategy.PixelTiles)]
     [InlineData(ConvTransposeStrategy.DepthwiseRows)]
