@@ -166,8 +166,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <item>channels-first output, 512-bit vectors, at least 12 output channels per group, and phase rows
     /// at least a vector long that fill the tiles well (fcn 1.5x, dcgan3 and unet about 10% faster,
     /// unet3d the same; with shorter rows, or channels-last output, vectors over channels are faster); or
-    /// 256-bit vectors and at least 6 channels (measured on Zen 3 with AVX2, timed in alternation against
-    /// vectors over channels: fcn 1.6-1.9x, unet3d 1.5x, dcgan3 4-14%, unet 8-26% faster, dcgan2 the same).</item>
+    /// 256-bit vectors, at least 6 channels and rows of two vectors or more (measured on Zen 3 with AVX2, timed in
+    /// alternation against vectors over channels: fcn 1.6-1.9x, unet3d 1.5x, dcgan3 4-14%, unet 8-26% faster).</item>
     /// </list>
     /// </summary>
     public static bool Suits(Lifted g, SimdWidth simd)
@@ -180,8 +180,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
         // outputs stored value by value 8 apart: a last-axis stride of 5-15, whose phases are neither merged nor
         // interleaved (hifigan, stride 8: 12-16% at 1 and 2 threads, in three runs).
         var scattered = simd == SimdWidth.V256 && g.A2.Stride is > 4 and < 16;
+        // Phase rows of 16 outputs or more: a vector with AVX-512, two with AVX2. Rows of one 256-bit vector (dcgan2's 8)
+        // were 5-7% faster at 1 thread and 1-2% at 2 over channels (in alternation, twice, once the channel path's
+        // scratch pixels were spaced: see CacheSpacing).
         var longRows = WideChannels(simd) > 0 && g.Layout == DataLayout.ChannelsFirst && g.Mg >= WideChannels(simd) && !scattered
-            && rows >= width && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
+            && rows >= 16 && rows * 100L >= 85L * ((rows + tile - 1) / tile * tile);
         return fewChannels || longRows;
     }
 

@@ -333,12 +333,15 @@ public class ConvTransposePlanTests
         Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(first.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).Strategy);
         var shortRows = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(7, 2, 2, 1, 0, 14)]);
         Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(shortRows, new float[shortRows.WeightLength]).Strategy);
-        // Rows of exactly one vector: two rows per tile.
+        // Rows of 16: one vector of 16 (two rows per tile), or two of 8.
         var vectorRows = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(16, 2, 2, 1, 0, 32)]);
         var v = EngineCases.WithData(new Random(18), vectorRows, bias: true);
         var vectorPlan = new ConvTransposePlan(vectorRows, v.W, v.Bias);
         Assert.Equal(plan.VectorWidth >= 8 ? ConvTransposeStrategy.PixelTiles : ConvTransposeStrategy.ChannelTiles, vectorPlan.Strategy);
         Assert.True(EngineCases.MaxRelativeError(vectorPlan.Run(v.X), v.Reference()) <= Tolerance);
+        // Rows of 8 (dcgan2's): vectors over channels with AVX2 too.
+        var rows8 = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(8, 2, 2, 1, 0, 16)]);
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, new ConvTransposePlan(rows8, new float[rows8.WeightLength]).Strategy);
         // A last-axis stride of 8 (hifigan-like): its outputs, stored value by value 8 apart, take vectors over channels with 256-bit vectors.
         var stride8 = new ConvGeometry(1, 24, 40, 1, [axes[0], new AxisGeometry(32, 16, 8, 1, 4, 256)]);
         var s8 = EngineCases.WithData(new Random(19), stride8, bias: true);
