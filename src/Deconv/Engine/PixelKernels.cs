@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Deconv.Engine;
 
@@ -188,6 +189,10 @@ internal static unsafe class PixelKernels
         // a{vector}{channel}
         TV a000 = TS.Zero, a100 = TS.Zero, a001 = TS.Zero, a101 = TS.Zero, a002 = TS.Zero, a102 = TS.Zero;
         TV a003 = TS.Zero, a103 = TS.Zero, a004 = TS.Zero, a104 = TS.Zero, a005 = TS.Zero, a105 = TS.Zero;
+        // Rows of two cache lines or more (unet's 32 floats) are read one line in two, which the hardware prefetchers
+        // did not keep up with: asked for 8 channels ahead, unet ran 2% faster at 1 thread and 4% at 2 (in alternation,
+        // four runs); with rows of one line (unet3d) it cost 1-2%, so shorter rows are left to the hardware.
+        var ahead = channelStride >= 32 && Sse.IsSupported ? 8 * channelStride : 0;
         for (var t = 0; t < taps; t++)
         {
             var p0 = v0 + tapOffsets[t];
@@ -196,6 +201,11 @@ internal static unsafe class PixelKernels
             {
                 var x0 = TS.Load(p0);
                 var x1 = TS.Load(p1);
+                if (ahead != 0)
+                {
+                    Sse.Prefetch0(p0 + ahead);
+                    Sse.Prefetch0(p1 + ahead);
+                }
                 p0 += channelStride;
                 p1 += channelStride;
                 TV b;
