@@ -59,17 +59,19 @@ internal sealed unsafe class ChannelTilePath : PhasePath
 
         PackPanels(weight, _packed, [.. phases.Select(p => (p.A0, p.A1, p.A2, p.PanelOffsets))], _blocks, block => (block * 2 * _width, BlockWidth(block)));
 
-        // The same stretch of pixels of every phase in turn, so the outputs the phases interleave are
-        // written close together in time, while they are in cache. Channels-first, a channel block's
-        // outputs are whole planes, so blocks go outermost; channels-last, a pixel's channels are
-        // neighbours, so all blocks of a stretch go innermost.
+        // Channels-last, a pixel's channels are neighbours: the same stretch of pixels of every phase in turn, all
+        // blocks innermost, so the outputs the phases interleave are written close together in time. Channels-first,
+        // a channel block's outputs are whole planes: blocks outermost, then phases, each phase's panel staying in L2
+        // across its stretches (1-3% faster for dcgan2 and hifigan with AVX2 than stretches before phases, in
+        // alternation, twice; dcgan1 the same).
         const int chunk = ChunkTiles * TileKernels.Pixels;
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.Pixels);
         var blocks = Enumerable.Range(0, g.G * _blocks);
-        var stretches = Enumerable.Range(0, (maxPixels + chunk - 1) / chunk).SelectMany(s => Enumerable.Range(0, phases.Count).Select(p => (First: s * chunk, Phase: p)));
+        var stretchStarts = Enumerable.Range(0, (maxPixels + chunk - 1) / chunk).Select(s => s * chunk);
+        var phaseIndices = Enumerable.Range(0, phases.Count);
         var order = g.Layout == DataLayout.ChannelsFirst
-            ? blocks.SelectMany(b => stretches.Select(s => (Block: b, s.First, s.Phase)))
-            : stretches.SelectMany(s => blocks.Select(b => (Block: b, s.First, s.Phase)));
+            ? blocks.SelectMany(b => phaseIndices.SelectMany(p => stretchStarts.Select(first => (Block: b, First: first, Phase: p))))
+            : stretchStarts.SelectMany(first => phaseIndices.SelectMany(p => blocks.Select(b => (Block: b, First: first, Phase: p))));
         foreach (var (block, first, p) in order)
         {
             if (first < phases[p].Pixels)
