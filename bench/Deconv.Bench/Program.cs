@@ -111,6 +111,7 @@ internal static class Program
     /// </summary>
     internal static double[] Medians(BenchOptions options, params Action[] runs)
     {
+        const int SettleMilliseconds = 20; // see the rounds below
         // Warm up by count and by time: .NET compiles a method's optimised code in the background about
         // 100 ms after its 30th call, so a tiny case timed at once would measure unoptimised code.
         var calls = new int[runs.Length];
@@ -137,7 +138,10 @@ internal static class Program
         {
             for (var r = 0; r < runs.Length; r++)
             {
-                // One untimed call first: the other runs' round left their data in the caches and their threads spinning.
+                // The other runs' threads may still be spinning after their round (ONNX Runtime's spin before they sleep):
+                // a pause first lets them stop. Without it, unet at 2 threads took 6.4, 7.8 and 8.2 ms in three runs, with
+                // it 6.4-6.5 (ORT 6.7-7.1 either way). Then one untimed call: the other runs left their data in the caches.
+                Thread.Sleep(SettleMilliseconds);
                 runs[r]();
                 var roundStart = Stopwatch.GetTimestamp();
                 do
