@@ -141,8 +141,16 @@ internal static unsafe class TransposedStore
         }
     }
 
+    /// <summary>
+    /// One pixel's sums in 8 phases (<paramref name="phaseStride"/> apart) for 8 lanes, to 8 neighbouring outputs of each
+    /// lane's channel: <c>y[lane * channelStride + phase] = sums[phase * phaseStride + lane] + bias[lane]</c>. Needs AVX.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block8x8(float* sums, int rowStride, float* bias, float* y, long channelStride)
+    public static void EightPhases(float* sums, long phaseStride, float* bias, float* y, long channelStride) =>
+        Block8x8(sums, phaseStride, bias, y, channelStride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x8(float* sums, long rowStride, float* bias, float* y, long channelStride)
     {
         var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(sums, rowStride);
         Store(c0, bias[0], y);

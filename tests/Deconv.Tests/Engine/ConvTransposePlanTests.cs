@@ -143,6 +143,40 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(16, 1, 16, 8, 4)] // hifigan-like, 1-D: kernel 16, stride 8, crop 4; one block of 16 lanes
+    [InlineData(21, 2, 16, 8, 4)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images
+    [InlineData(9, 1, 8, 8, 0)] // kernel = stride: one tap per phase
+    [InlineData(12, 1, 24, 8, 11)] // three taps, an odd crop: the phases' first inputs differ
+    public void Channel_tiles_compute_eight_last_axis_phases_together_bit_for_bit(int m, int batch, int kernel, int stride, int crop)
+    {
+        var length = 13;
+        var full = (length - 1) * stride + kernel;
+        var output = (full - 2 * crop) / 8 * 8; // a multiple of the stride, so the eight phases fill the axis
+        AxisGeometry[] axes = [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(length, kernel, stride, 1, crop, output)];
+        var c = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported ? 8 : 1, plan.ChannelPathInterleavedPhases);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        // With an activation the values are stored one by one, still together.
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh), c.RunEngine(1, ConvTransposeStrategy.ChannelTiles, activation: FusedActivation.Tanh));
+
+        // Phases of different lengths (one output more), or channels-last output: one phase per work item.
+        AxisGeometry[] uneven = [axes[0], new AxisGeometry(length, kernel, stride, 1, crop, output + 1)];
+        var unevenCase = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, uneven), bias: true);
+        Assert.Equal(1, unevenCase.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+        Assert.Equal(unevenCase.RunEngine(1, ConvTransposeStrategy.Direct), unevenCase.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
+        var last = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, axes, DataLayout.ChannelsLast), bias: true);
+        Assert.Equal(1, last.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+    }
+
+    [Theory]
     [InlineData(1)] // one-channel tiles of four rows
     [InlineData(3)] // three-channel tiles of two rows
     [InlineData(13)] // wide tiles and a tail of two rows
