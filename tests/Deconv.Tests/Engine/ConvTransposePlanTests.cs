@@ -143,20 +143,28 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
-    [InlineData(16, 1, 16, 8, 4)] // hifigan-like, 1-D: kernel 16, stride 8, crop 4; one block of 16 lanes
-    [InlineData(21, 2, 16, 8, 4)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images
-    [InlineData(9, 1, 8, 8, 0)] // kernel = stride: one tap per phase
-    [InlineData(12, 1, 24, 8, 11)] // three taps, an odd crop: the phases' first inputs differ
-    public void Channel_tiles_compute_eight_last_axis_phases_together_bit_for_bit(int m, int batch, int kernel, int stride, int crop)
+    [InlineData(16, 1, 1, 16, 4, 1)] // hifigan-like: kernel 16, stride 8, crop 4; one block of 16 lanes
+    [InlineData(21, 2, 1, 16, 4, 1)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images, several stretches
+    [InlineData(9, 1, 1, 8, 0, 1)] // kernel = stride: one tap per phase
+    [InlineData(12, 1, 1, 24, 11, 1)] // three taps, an odd crop: the phases' first inputs differ
+    [InlineData(10, 1, 1, 5, 2, 1)] // kernel 5: three of the eight phases have no tap (bias only)
+    [InlineData(12, 2, 2, 16, 4, 2)] // two groups; a first axis of stride 2 (its phases are not interleaved)
+    [InlineData(16, 1, 1, 16, 4, 3)] // 3-D
+    public void Channel_tiles_compute_eight_last_axis_phases_together_bit_for_bit(int m, int batch, int groups, int kernel, int crop, int form)
     {
         var length = 13;
-        var full = (length - 1) * stride + kernel;
-        var output = (full - 2 * crop) / 8 * 8; // a multiple of the stride, so the eight phases fill the axis
-        AxisGeometry[] axes = [new AxisGeometry(3, 2, 1, 1, 0, 4), new AxisGeometry(length, kernel, stride, 1, crop, output)];
-        var c = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, axes), bias: true);
+        var output = ((length - 1) * 8 + kernel - 2 * crop) / 8 * 8; // a multiple of the stride: the eight phases have the same length
+        var last = new AxisGeometry(length, kernel, 8, 1, crop, output);
+        AxisGeometry[] axes = form switch
+        {
+            1 => [new AxisGeometry(3, 2, 1, 1, 0, 4), last],
+            2 => [new AxisGeometry(3, 3, 2, 1, 1, 5), last],
+            _ => [new AxisGeometry(2, 2, 1, 1, 0, 3), new AxisGeometry(2, 1, 1, 1, 0, 2), last],
+        };
+        var c = EngineCases.WithData(new Random(m + form), new ConvGeometry(batch, 5 * groups, m, groups, axes), bias: true);
         var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
         Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
-        foreach (var threads in new[] { 1, 2 })
+        foreach (var threads in new[] { 1, 2, 4 })
         {
             var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
             Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
@@ -165,15 +173,40 @@ public class ConvTransposePlanTests
         }
 
         // With an activation the values are stored one by one, still together.
-        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh), c.RunEngine(1, ConvTransposeStrategy.ChannelTiles, activation: FusedActivation.Tanh));
+        var tanh = c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh);
+        Assert.Equal(tanh, c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Tanh));
+
+        // 512-bit vectors (in software where the processor has none): blocks of 32 lanes, four transposes of 8.
+        Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
 
         // Phases of different lengths (one output more), or channels-last output: one phase per work item.
-        AxisGeometry[] uneven = [axes[0], new AxisGeometry(length, kernel, stride, 1, crop, output + 1)];
-        var unevenCase = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, uneven), bias: true);
-        Assert.Equal(1, unevenCase.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
-        Assert.Equal(unevenCase.RunEngine(1, ConvTransposeStrategy.Direct), unevenCase.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
-        var last = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5, m, 1, axes, DataLayout.ChannelsLast), bias: true);
-        Assert.Equal(1, last.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+        var unevenAxes = axes.ToArray();
+        unevenAxes[^1] = last with { Output = output + 1 };
+        var uneven = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, unevenAxes), bias: true);
+        Assert.Equal(1, uneven.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+        Assert.Equal(uneven.RunEngine(1, ConvTransposeStrategy.Direct), uneven.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
+        var channelsLast = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, axes, DataLayout.ChannelsLast), bias: true);
+        Assert.Equal(1, channelsLast.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+    }
+
+    /// <summary>The channel path at a chosen vector width, its scratch filled in two parts and its items run last to first.</summary>
+    private static unsafe float[] RunChannelPath(EngineCase c, SimdWidth simd)
+    {
+        var path = ChannelTilePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, c.Bias, FusedActivation.None, 0.1f, simd)!;
+        var y = new float[c.Geometry.OutputLength];
+        Array.Fill(y, float.NaN);
+        fixed (float* x = c.X, yp = y)
+        {
+            var half = path.ScratchRows / 2;
+            path.FillScratch(x, half, path.ScratchRows - half);
+            path.FillScratch(x, 0, half);
+            for (var i = path.ItemCount - 1; i >= 0; i--)
+            {
+                path.RunItem(i, x, yp);
+            }
+        }
+
+        return y;
     }
 
     [Theory]
