@@ -149,6 +149,37 @@ internal static unsafe class TransposedStore
     public static void EightPhases(float* sums, long phaseStride, float* bias, float* y, long channelStride) =>
         Block8x8(sums, phaseStride, bias, y, channelStride);
 
+    /// <summary>
+    /// Two phases' sums of 8 neighbouring pixels of a row (<paramref name="pixelStride"/> apart, the phases
+    /// <paramref name="phaseStride"/> apart) for 8 lanes, to 16 neighbouring outputs of each lane's channel:
+    /// <c>y[lane * channelStride + 2 * pixel + phase] = sums[phase * phaseStride + pixel * pixelStride + lane] + bias[lane]</c>.
+    /// Needs AVX.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TwoPhaseRows(float* sums, long pixelStride, long phaseStride, float* bias, float* y, long channelStride)
+    {
+        var (a0, a1, a2, a3, a4, a5, a6, a7) = Transpose8x8(sums, pixelStride); // lane l's 8 pixels, phase 0
+        var (b0, b1, b2, b3, b4, b5, b6, b7) = Transpose8x8(sums + phaseStride, pixelStride);
+        StorePair(a0, b0, bias[0], y);
+        StorePair(a1, b1, bias[1], y + channelStride);
+        StorePair(a2, b2, bias[2], y + 2 * channelStride);
+        StorePair(a3, b3, bias[3], y + 3 * channelStride);
+        StorePair(a4, b4, bias[4], y + 4 * channelStride);
+        StorePair(a5, b5, bias[5], y + 5 * channelStride);
+        StorePair(a6, b6, bias[6], y + 6 * channelStride);
+        StorePair(a7, b7, bias[7], y + 7 * channelStride);
+    }
+
+    /// <summary><c>y[2i] = a[i] + bias, y[2i + 1] = b[i] + bias</c> for 8 values of each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair(Vector256<float> a, Vector256<float> b, float bias, float* y)
+    {
+        var low = Avx.UnpackLow(a, b); // a0 b0 a1 b1 | a4 b4 a5 b5
+        var high = Avx.UnpackHigh(a, b); // a2 b2 a3 b3 | a6 b6 a7 b7
+        Store(Avx.Permute2x128(low, high, 0x20), bias, y);
+        Store(Avx.Permute2x128(low, high, 0x31), bias, y + 8);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8x8(float* sums, long rowStride, float* bias, float* y, long channelStride)
     {

@@ -189,6 +189,41 @@ public class ConvTransposePlanTests
         Assert.Equal(1, channelsLast.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
     }
 
+    [Theory]
+    [InlineData(16, 1, 1, 8, 4, 1, 1)] // dcgan2-like rows of 8; one block of 16 lanes
+    [InlineData(21, 2, 1, 16, 4, 1, 1)] // rows of 16 (two runs of 8); 16 + 5 lanes, the 5 stored value by value; two images
+    [InlineData(24, 3, 2, 24, 2, 0, 2)] // kernel = stride (one tap per phase), two groups of 12 (8 + 4 lanes), several work items per row
+    [InlineData(9, 1, 1, 8, 3, 1, 3)] // kernel 3: taps 2 and 1; 3-D
+    public void Channel_tiles_compute_two_last_axis_phases_together_bit_for_bit(int m, int batch, int groups, int length, int kernel, int crop, int form)
+    {
+        var last = new AxisGeometry(length, kernel, 2, 1, crop, 2 * length); // phases of length rows each
+        AxisGeometry[] axes = form switch
+        {
+            1 => [new AxisGeometry(3, 4, 2, 1, 1, 6), last],
+            2 => [new AxisGeometry(2, 2, 1, 1, 0, 3), last],
+            _ => [new AxisGeometry(2, 2, 1, 1, 0, 3), new AxisGeometry(2, 3, 2, 1, 1, 3), last],
+        };
+        var c = EngineCases.WithData(new Random(m + form), new ConvGeometry(batch, 5 * groups, m, groups, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2, 4 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported ? 2 : 1, plan.ChannelPathInterleavedPhases);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Relu),
+            c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Relu));
+        Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
+
+        // Phase rows not a multiple of 8: one phase per work item.
+        var shortAxes = axes.ToArray();
+        shortAxes[^1] = new AxisGeometry(length - 1, kernel, 2, 1, crop, 2 * length - 2);
+        var shortRows = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, shortAxes), bias: true);
+        Assert.Equal(1, shortRows.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+    }
+
     /// <summary>The channel path at a chosen vector width, its scratch filled in two parts and its items run last to first.</summary>
     private static unsafe float[] RunChannelPath(EngineCase c, SimdWidth simd)
     {
