@@ -37,7 +37,11 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private readonly int _interleaved; // last-axis phases each item computes together: see InterleavedPhases
     private readonly int _merged; // last-axis phases that share one tile's lanes: see MergedPhases
     private readonly bool _imageScratch; // work items are images, each copied into the scratch: see the constructor
-    private readonly bool _imageSlots; // image by image on several threads: each image has its own slot of the scratch
+    private readonly int[] _freeSlots; // image by image: the slots of the scratch that no work item holds (see TakeSlot)
+    private int _freeCount;
+
+    [ThreadStatic]
+    private static int t_lastSlot; // the slot this thread took last (of any plan: only a hint)
 
     /// <summary>
     /// Largest padded input image (floats) copied and computed as one work item: 640 KB, so that it stays in a 1 MB
@@ -72,14 +76,15 @@ internal sealed unsafe class PixelTilePath : PhasePath
         _interleaved = InterleavedPhases(g, Phases[2], simd, _tilePixels);
         // Several images that need padding and fit L2: each work item is one image, which it first copies into the
         // scratch and then computes from L2 (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them
-        // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). On one thread one image's scratch
-        // serves them all; on several, each image has its own slot, so no two threads share one (dcgan3 and dcgan4
-        // 1% faster at 2 threads), when there are images enough to share out: 4 per thread. Else the scratch holds the
-        // whole batch, filled before the work items run.
+        // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). The scratch has a slot per thread
+        // (see TakeSlot), when there are images enough to share out: 4 per thread. Else the scratch holds the whole
+        // batch, filled before the work items run.
         var image = scratchLength / g.N;
         _imageScratch = g.N > 1 && image <= ImageScratchLimit && (threads == 1 || g.N >= 4 * threads);
-        _imageSlots = _imageScratch && threads > 1;
-        _scratchArray = PinnedArray(_imageScratch && !_imageSlots ? image : scratchLength, out _scratch);
+        var slots = _imageScratch ? Math.Min(threads, g.N) : 0;
+        _freeSlots = [.. Enumerable.Range(0, slots).Reverse()];
+        _freeCount = slots;
+        _scratchArray = PinnedArray(_imageScratch ? slots * image : scratchLength, out _scratch);
         // The scratch is [N, P0, P1, C, P2]: a tap's sweep over the channels reads a tile's few rows of every channel,
         // which are then neighbours in memory, so the next tap finds them in L1 (dcgan4 15-22% faster than with
         // [N, C, P0, P1, P2]; dcgan3 and fcn the same). The input is copied even when it needs no padding: read in
@@ -150,7 +155,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// <summary>Last-axis phases that share each tile (1: none merged); see <see cref="MergedPhases"/>.</summary>
     public int MergedPhaseCount => _merged;
 
-    /// <summary>Whether each work item is one image, which it copies into the scratch (one image's, or on several threads its own slot).</summary>
+    /// <summary>Whether each work item is one image, which it copies into a slot of the scratch (one per thread).</summary>
     public bool CopiesImageByImage => _imageScratch;
 
     /// <summary>Whether each work item prefetches the next one's weight panel.</summary>
@@ -304,8 +309,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private static int PhaseRowLength(Lifted g) => (g.A2.Output + g.A2.Stride - 1) / g.A2.Stride;
 
     /// <summary>
-    /// Work item <paramref name="index"/>: image by image, image <paramref name="index"/>, copied into the scratch (the
-    /// one image's, or its own slot), then every piece of it; else one piece, reading the input from the scratch.
+    /// Work item <paramref name="index"/>: image by image, image <paramref name="index"/>, copied into a slot of the
+    /// scratch, then every piece of it; else one piece, reading the input from the scratch.
     /// </summary>
     protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
@@ -316,12 +321,51 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
 
         var rows = G.C * G.A0.Input * G.A1.Input;
-        var scratch = _scratch + (_imageSlots ? index * _imageStride : 0);
-        CopyRows(x, index * rows, rows, scratch, index);
-        var output = y + (long)index * G.M * OutputPlane;
-        for (var piece = 0; piece < _items.Length; piece++)
+        var slot = TakeSlot();
+        try
         {
-            RunPiece<TV, TS>(piece, scratch, output);
+            var scratch = _scratch + slot * _imageStride;
+            CopyRows(x, index * rows, rows, scratch, index);
+            var output = y + (long)index * G.M * OutputPlane;
+            for (var piece = 0; piece < _items.Length; piece++)
+            {
+                RunPiece<TV, TS>(piece, scratch, output);
+            }
+        }
+        finally
+        {
+            ReturnSlot(slot);
+        }
+    }
+
+    /// <summary>
+    /// A slot of the image scratch for one work item: there are as many as threads, and no more items run at once.
+    /// A thread gets back the slot it had last when that is free, so its padded image stays in its own cache (a slot
+    /// per image, dcgan3 at 2 threads was 3-6% slower, in alternation, and held 7.5 MB instead of 0.9; dcgan4 the same
+    /// speed, 9.5 MB instead of 1.2).
+    /// </summary>
+    private int TakeSlot()
+    {
+        lock (_freeSlots)
+        {
+            for (var i = 0; i < _freeCount - 1; i++)
+            {
+                if (_freeSlots[i] == t_lastSlot)
+                {
+                    (_freeSlots[i], _freeSlots[_freeCount - 1]) = (_freeSlots[_freeCount - 1], _freeSlots[i]);
+                    break;
+                }
+            }
+
+            return t_lastSlot = _freeSlots[--_freeCount];
+        }
+    }
+
+    private void ReturnSlot(int slot)
+    {
+        lock (_freeSlots)
+        {
+            _freeSlots[_freeCount++] = slot;
         }
     }
 

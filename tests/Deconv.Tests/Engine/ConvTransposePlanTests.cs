@@ -324,7 +324,7 @@ public class ConvTransposePlanTests
         Assert.Equal(y, parallel.Run(c.X));
         Assert.Equal(y, plan.Run(c.X)); // and again: the scratch of one image is reused
 
-        // With 4 images per thread, each thread copies its images into their own slots: the same bits again.
+        // With 4 images per thread, each thread copies its images into a slot of its own, taken for each image: the same bits again.
         var batch = EngineCases.WithData(new Random(21), new ConvGeometry(8, 9, m, 1, axes, layout), bias: true);
         var one = batch.RunEngine(1, ConvTransposeStrategy.PixelTiles);
         var slots = batch.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
