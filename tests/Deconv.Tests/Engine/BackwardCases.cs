@@ -49,6 +49,16 @@ internal static class BackwardCases
         EngineCases.Values(random, geometry.WeightLength),
         bias ? EngineCases.Values(random, geometry.InputChannels) : []);
 
+    /// <summary>
+    /// Cases whose large side has 64 and 70 channels: their scratch pixels are 80 floats apart (5 cache lines),
+    /// channels-last copied pixel by pixel, channels-first transposed into them.
+    /// </summary>
+    public static IEnumerable<BackwardCase> WithSpacedLargeSide(DataLayout layout, bool bias)
+    {
+        var axes = new[] { new AxisGeometry(3, 4, 2, 1, 1, 6), new AxisGeometry(5, 3, 2, 1, 0, 11) };
+        return new[] { 64, 70 }.Select(m => WithData(new Random(m), new ConvGeometry(2, 5, m, 1, axes, layout), bias));
+    }
+
     /// <summary>The transposed engine's edge geometries and the backward passes' own (depthwise crops, few j per group).</summary>
     public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
     {

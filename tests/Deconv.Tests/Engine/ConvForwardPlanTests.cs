@@ -49,11 +49,8 @@ public class ConvForwardPlanTests
     [InlineData(DataLayout.ChannelsLast)]
     public void Large_side_pixels_spaced_in_the_scratch_give_the_direct_path_bits(DataLayout layout)
     {
-        // 64 and 70 channels on the large side: scratch pixels 80 floats apart (5 cache lines): channels-last copied pixel by pixel, channels-first transposed into them.
-        foreach (var m in new[] { 64, 70 })
+        foreach (var c in BackwardCases.WithSpacedLargeSide(layout, bias: true))
         {
-            var axes = new[] { new AxisGeometry(3, 4, 2, 1, 1, 6), new AxisGeometry(5, 3, 2, 1, 0, 11) };
-            var c = BackwardCases.WithData(new Random(m), new ConvGeometry(2, 5, m, 1, axes, layout), bias: true);
             var direct = Plan(c, 1, direct: true).Run(c.Large);
             Assert.True(EngineCases.MaxRelativeError(direct, c.ForwardReference()) <= 1e-4);
             foreach (var threads in new[] { 1, 2 })

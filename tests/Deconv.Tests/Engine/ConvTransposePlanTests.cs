@@ -143,49 +143,25 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
-    [InlineData(16, 1, 1, 16, 4, 1)] // hifigan-like: kernel 16, stride 8, crop 4; one block of 16 lanes
-    [InlineData(21, 2, 1, 16, 4, 1)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images, several stretches
-    [InlineData(9, 1, 1, 8, 0, 1)] // kernel = stride: one tap per phase
-    [InlineData(12, 1, 1, 24, 11, 1)] // three taps, an odd crop: the phases' first inputs differ
-    [InlineData(10, 1, 1, 5, 2, 1)] // kernel 5: three of the eight phases have no tap (bias only)
-    [InlineData(12, 2, 2, 16, 4, 2)] // two groups; a first axis of stride 2 (its phases are not interleaved)
+    [InlineData(16, 1, 1, 16, 4, 2)] // hifigan-like: kernel 16, stride 8, crop 4; one block of 16 lanes
+    [InlineData(21, 2, 1, 16, 4, 2)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images, several stretches
+    [InlineData(9, 1, 1, 8, 0, 2)] // kernel = stride: one tap per phase
+    [InlineData(12, 1, 1, 24, 11, 2)] // three taps, an odd crop: the phases' first inputs differ
+    [InlineData(10, 1, 1, 5, 2, 2)] // kernel 5: three of the eight phases have no tap (bias only)
+    [InlineData(12, 2, 2, 16, 4, 1)] // two groups; a first axis of stride 2 (its phases are not interleaved)
     [InlineData(16, 1, 1, 16, 4, 3)] // 3-D
     public void Channel_tiles_compute_eight_last_axis_phases_together_bit_for_bit(int m, int batch, int groups, int kernel, int crop, int form)
     {
         var length = 13;
         var output = ((length - 1) * 8 + kernel - 2 * crop) / 8 * 8; // a multiple of the stride: the eight phases have the same length
         var last = new AxisGeometry(length, kernel, 8, 1, crop, output);
-        AxisGeometry[] axes = form switch
-        {
-            1 => [new AxisGeometry(3, 2, 1, 1, 0, 4), last],
-            2 => [new AxisGeometry(3, 3, 2, 1, 1, 5), last],
-            _ => [new AxisGeometry(2, 2, 1, 1, 0, 3), new AxisGeometry(2, 1, 1, 1, 0, 2), last],
-        };
-        var c = EngineCases.WithData(new Random(m + form), new ConvGeometry(batch, 5 * groups, m, groups, axes), bias: true);
-        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
-        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
-        foreach (var threads in new[] { 1, 2, 4 })
-        {
-            var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
-            Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
-            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported ? 8 : 1, plan.ChannelPathInterleavedPhases);
-            Assert.Equal(direct, plan.Run(c.X));
-        }
-
-        // With an activation the values are stored one by one, still together.
-        var tanh = c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh);
-        Assert.Equal(tanh, c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Tanh));
-
-        // 512-bit vectors (in software where the processor has none): blocks of 32 lanes, four transposes of 8.
-        Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
+        AssertInterleavedChannelTilesGiveTheDirectBits(LastAxisCase(m, batch, groups, form, last), 8);
 
         // Phases of different lengths (one output more), or channels-last output: one phase per work item.
-        var unevenAxes = axes.ToArray();
-        unevenAxes[^1] = last with { Output = output + 1 };
-        var uneven = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, unevenAxes), bias: true);
+        var uneven = LastAxisCase(m, batch, groups, form, last with { Output = output + 1 });
         Assert.Equal(1, uneven.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
         Assert.Equal(uneven.RunEngine(1, ConvTransposeStrategy.Direct), uneven.RunEngine(1, ConvTransposeStrategy.ChannelTiles));
-        var channelsLast = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, axes, DataLayout.ChannelsLast), bias: true);
+        var channelsLast = LastAxisCase(m, batch, groups, form, last, DataLayout.ChannelsLast);
         Assert.Equal(1, channelsLast.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
     }
 
@@ -197,31 +173,48 @@ public class ConvTransposePlanTests
     public void Channel_tiles_compute_two_last_axis_phases_together_bit_for_bit(int m, int batch, int groups, int length, int kernel, int crop, int form)
     {
         var last = new AxisGeometry(length, kernel, 2, 1, crop, 2 * length); // phases of length rows each
+        AssertInterleavedChannelTilesGiveTheDirectBits(LastAxisCase(m, batch, groups, form, last), 2);
+
+        // Phase rows not a multiple of 8: one phase per work item.
+        var shortRows = LastAxisCase(m, batch, groups, form, new AxisGeometry(length - 1, kernel, 2, 1, crop, 2 * length - 2));
+        Assert.Equal(1, shortRows.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
+    }
+
+    /// <summary>
+    /// 5 input channels per group, <paramref name="m"/> output channels, the last axis <paramref name="last"/> after
+    /// (<paramref name="form"/>) 1: a first axis of stride 2; 2: of stride 1; 3: two axes (3-D).
+    /// </summary>
+    private static EngineCase LastAxisCase(int m, int batch, int groups, int form, AxisGeometry last, DataLayout layout = DataLayout.ChannelsFirst)
+    {
         AxisGeometry[] axes = form switch
         {
             1 => [new AxisGeometry(3, 4, 2, 1, 1, 6), last],
             2 => [new AxisGeometry(2, 2, 1, 1, 0, 3), last],
             _ => [new AxisGeometry(2, 2, 1, 1, 0, 3), new AxisGeometry(2, 3, 2, 1, 1, 3), last],
         };
-        var c = EngineCases.WithData(new Random(m + form), new ConvGeometry(batch, 5 * groups, m, groups, axes), bias: true);
+        return EngineCases.WithData(new Random(m + form), new ConvGeometry(batch, 5 * groups, m, groups, axes, layout), bias: true);
+    }
+
+    /// <summary>
+    /// The channel path computes <paramref name="phases"/> last-axis phases per work item (where AVX is, else one) and gives
+    /// the direct path's bits at 1, 2 and 4 threads, with an activation (stored value by value) and with 512-bit vectors
+    /// (in software where the processor has none: blocks of 32 lanes, four transposes of 8).
+    /// </summary>
+    private static void AssertInterleavedChannelTilesGiveTheDirectBits(EngineCase c, int phases)
+    {
         var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
         Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
         foreach (var threads in new[] { 1, 2, 4 })
         {
             var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
-            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported ? 2 : 1, plan.ChannelPathInterleavedPhases);
+            Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported ? phases : 1, plan.ChannelPathInterleavedPhases);
             Assert.Equal(direct, plan.Run(c.X));
         }
 
-        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Relu),
-            c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Relu));
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Tanh),
+            c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Tanh));
         Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
-
-        // Phase rows not a multiple of 8: one phase per work item.
-        var shortAxes = axes.ToArray();
-        shortAxes[^1] = new AxisGeometry(length - 1, kernel, 2, 1, crop, 2 * length - 2);
-        var shortRows = EngineCases.WithData(new Random(m), new ConvGeometry(batch, 5 * groups, m, groups, shortAxes), bias: true);
-        Assert.Equal(1, shortRows.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
     }
 
     /// <summary>The channel path at a chosen vector width, its scratch filled in two parts and its items run last to first.</summary>
