@@ -89,9 +89,14 @@ public class ConvForwardPlanTests
         var plan = new ConvForwardPlan(geometry, c.W, c.Bias, threads: 1);
         Assert.False(plan.IsDirect);
         Assert.True(plan.TapBlock < 64 * 64, $"tap block {plan.TapBlock}");
+        Assert.True(plan.GoesBlockByBlock); // over 4 MB of weights, channels-first
         var y = plan.Run(c.Large);
         plan.TapBlock = 64 * 64;
         Assert.Equal(plan.Run(c.Large), y);
+        Assert.Equal(y, new ConvForwardPlan(geometry, c.W, c.Bias, threads: 2, direct: false, parallelLimit: 0).Run(c.Large));
+        Assert.False(new ConvForwardPlan(geometry.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).GoesBlockByBlock);
+        Assert.False(Plan(BackwardCases.Random(new Random(22)), 1, direct: false).GoesBlockByBlock);
+
         // Sums of 86016 products: compared with the reference relative to the output's scale.
         var expected = c.ForwardReference();
         var scale = expected.Max(Math.Abs);
