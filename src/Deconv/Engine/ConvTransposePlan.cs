@@ -154,6 +154,9 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Last-axis phases the pixel path computes in one tile (1 for every other path), for tests.</summary>
     internal int MergedPhases => (_path as PixelTilePath)?.MergedPhaseCount ?? 1;
 
+    /// <summary>Last-axis phases the pixel path computes in one work item (1 for every other path), for tests.</summary>
+    internal int PixelPathInterleavedPhases => (_path as PixelTilePath)?.InterleavedPhaseCount ?? 1;
+
     /// <summary>Last-axis phases the channel path computes in one work item (1 for every other path), for tests.</summary>
     internal int ChannelPathInterleavedPhases => (_path as ChannelTilePath)?.InterleavedPhaseCount ?? 1;
 

@@ -73,7 +73,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _rowStride) = ((int)padding[0].Length, (int)padding[1].Length, (int)RowStride(padding[2].Length));
         _spreadIndices = _blockChannels == 12 && _merged == 1 ? SpreadIndices(g, simd, _tilePixels) : null;
-        _interleaved = InterleavedPhases(g, Phases[2], simd, _tilePixels);
+        _interleaved = _merged > 1 ? 1 : InterleavedPhases(g, Phases[2], simd, _tilePixels);
         // Several images that need padding and fit L2: each work item is one image, which it first copies into the
         // scratch and then computes from L2 (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them
         // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). The scratch has a slot per thread
@@ -154,6 +154,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     /// <summary>Last-axis phases that share each tile (1: none merged); see <see cref="MergedPhases"/>.</summary>
     public int MergedPhaseCount => _merged;
+
+    /// <summary>Last-axis phases each work item computes together (1: none); see <see cref="InterleavedPhases"/>.</summary>
+    public int InterleavedPhaseCount => _interleaved;
 
     /// <summary>Whether each work item is one image, which it copies into a slot of the scratch (one per thread).</summary>
     public bool CopiesImageByImage => _imageScratch;
@@ -555,15 +558,18 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// How many phases of the last axis each work item computes together, so that it can write their outputs,
     /// which alternate along the output rows, as whole vectors (<see cref="Interleave"/>): the stride, for
     /// channels-first output with AVX-512 or AVX2 when the stride is a power of two from 16 to 64 and every phase of the
-    /// axis has the same number of outputs; else 1. With such strides each value stored alone touched its own
-    /// cache line (fcn, k=64 s=32, spent more time storing than computing). With strides 2 and 8 computing the
-    /// phases together was slower (unet, hifigan: their weight panels no longer stay in L1 across tiles).
+    /// axis has the same number of outputs, or with AVX2 when it is 2; else 1 (and 1 for merged phases, which
+    /// share their tiles instead). With strides of 16-64 each value stored alone touched its own cache line (fcn,
+    /// k=64 s=32, spent more time storing than computing). With stride 2 and AVX2 (dcgan3, dcgan4: outputs stored
+    /// value by value two apart), together 1-3% faster in four alternating runs, one of them 6-9%; with AVX-512 on
+    /// Zen 5, strides 2 and 8 were slower together (unet, since merged, and hifigan: their weight panels no longer
+    /// stayed in L1 across tiles).
     /// </summary>
     private static int InterleavedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int tilePixels)
     {
         var stride = lastAxis.Length;
         var regular = g.Layout == DataLayout.ChannelsFirst && SimdSupport.Shuffles(simd) && tilePixels % (int)simd == 0
-            && stride is 16 or 32 or 64 && lastAxis.All(p => p.Count > 0 && p.Count == lastAxis[0].Count);
+            && (stride is 16 or 32 or 64 || (stride == 2 && simd == SimdWidth.V256)) && lastAxis.All(p => p.Count > 0 && p.Count == lastAxis[0].Count);
         return regular ? stride : 1;
     }
 

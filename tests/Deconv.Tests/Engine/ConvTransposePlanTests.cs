@@ -180,6 +180,28 @@ public class ConvTransposePlanTests
         Assert.Equal(1, shortRows.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathInterleavedPhases);
     }
 
+    [Theory]
+    [InlineData(13, 20)] // 6-channel blocks and a 1-channel tail; rows of 20: a partial tile
+    [InlineData(3, 32)] // 3 channels in rows of four vectors (dcgan4-like)
+    [InlineData(8, 16)]
+    public void Pixel_tiles_compute_both_phases_of_stride_2_together_with_avx2_bit_for_bit(int m, int width)
+    {
+        AxisGeometry[] axes = [new AxisGeometry(3, 4, 2, 1, 1, 6), new AxisGeometry(width, 4, 2, 1, 1, 2 * width)];
+        var c = EngineCases.WithData(new Random(m), new ConvGeometry(2, 7, m, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            Assert.Equal(plan.VectorWidth == 8 ? 2 : 1, plan.PixelPathInterleavedPhases);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        // With an activation each phase is stored value by value.
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Sigmoid),
+            c.RunEngine(1, ConvTransposeStrategy.PixelTiles, activation: FusedActivation.Sigmoid));
+    }
+
     /// <summary>
     /// 5 input channels per group, <paramref name="m"/> output channels, the last axis <paramref name="last"/> after
     /// (<paramref name="form"/>) 1: a first axis of stride 2; 2: of stride 1; 3: two axes (3-D).
