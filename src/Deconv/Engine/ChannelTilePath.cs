@@ -10,7 +10,7 @@ namespace Deconv.Engine;
 /// maybe spaced wider than C (see <see cref="PixelStride"/>); a tile is <see cref="TileKernels.Pixels"/> output
 /// pixels of one phase (any pixels: each has its own input pointer) times one or two vectors of a group's output
 /// channels; weight panels <c>[phase][group][block][tap][C/G][block lanes]</c>, zero past M/G. A work item is a
-/// stretch of pixels of one phase, or of 8 last-axis phases together (see <see cref="InterleavedPhases"/>).
+/// stretch of pixels of one phase, or of 2 or 8 last-axis phases together (see <see cref="InterleavedPhases"/>).
 /// </summary>
 internal sealed unsafe class ChannelTilePath : PhasePath
 {
@@ -233,7 +233,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             // Interleaved, 8 phases' sums of a pixel for 8 lanes are 8 outputs in a row of each lane's channel; 2 phases'
             // sums of 8 pixels from a multiple of 8 (neighbours in one row: see InterleavedPhases), 16.
             var transposed = _interleaved > 1 && Activation == FusedActivation.None ? lanes / 8 * 8 : 0;
-            var pixelsPerStore = _interleaved == 8 ? 1 : 8;
+            var pixelsPerStore = _interleaved == 8 ? 1 : 8; // interleaved phases are 2 or 8
             for (var lane = 0; lane < transposed; lane += 8)
             {
                 var target = y + (firstChannel + lane) * OutputPlane;

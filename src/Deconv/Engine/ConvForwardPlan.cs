@@ -32,7 +32,7 @@ public sealed unsafe class ConvForwardPlan
     private const int PanelBlockBytes = 256 * 1024;
 
     /// <summary>Bytes of packed weights above which channels-first work goes block by block (see <see cref="Items"/>).</summary>
-    private const long BlocksOutermostFrom = 4 << 20;
+    private const long BlockByBlockAbove = 4 << 20;
 
     /// <summary>Most output pixel tiles per work item.</summary>
     private const int ChunkTiles = 16;
@@ -153,7 +153,7 @@ public sealed unsafe class ConvForwardPlan
     }
 
     /// <summary>Whether channels-first work items go block by block of output channels (see <see cref="Items"/>).</summary>
-    internal bool GoesBlockByBlock => _g.Layout == DataLayout.ChannelsFirst && (_packedArray?.Length ?? 0) * sizeof(float) > BlocksOutermostFrom;
+    internal bool GoesBlockByBlock => _g.Layout == DataLayout.ChannelsFirst && (_packedArray?.Length ?? 0) * sizeof(float) > BlockByBlockAbove;
 
     /// <summary>Whether the plan computes depthwise channels-first plane by plane (<see cref="DepthwiseRowPath"/>).</summary>
     internal bool UsesRowPath => _rows is not null;
@@ -215,7 +215,7 @@ public sealed unsafe class ConvForwardPlan
                     try
                     {
                         WorkerPool.For(_fillParts, Threads, part => _scratch.Fill(_runInput, part, _fillParts));
-                        // Neighbouring items share a weight panel (channels-first) or inputs (channels-last).
+                        // Neighbouring items share a weight panel (block by block) or inputs (see Items).
                         WorkerPool.ForRuns(_items!.Length, Threads, i => RunItem(i, _runOutput));
                     }
                     finally
@@ -296,7 +296,7 @@ public sealed unsafe class ConvForwardPlan
     /// <summary>
     /// Chunks of output pixels times channel blocks. Channels-last, a pixel's channels are neighbours, so blocks go
     /// innermost. Channels-first, a block's outputs are whole planes: with packed weights above
-    /// <see cref="BlocksOutermostFrom"/> blocks go outermost, each block's panel staying in L2 while the input streams
+    /// <see cref="BlockByBlockAbove"/> blocks go outermost, each block's panel staying in L2 while the input streams
     /// past once per block; with less, blocks go innermost too, each stretch's input staying in L2 while the panels
     /// stream past from L3 (with AVX2, in alternation: dcgan3's input gradient, 2 MB of weights and a 10.6 MB padded
     /// input, 5-14% faster, dcgan4 9-12%, unet3d 1-40%, unet the same; dcgan1, 32 MB of weights, 3-5% slower).

@@ -95,13 +95,29 @@ public class ConvForwardPlanTests
         Assert.Equal(plan.Run(c.Large), y);
         Assert.Equal(y, new ConvForwardPlan(geometry, c.W, c.Bias, threads: 2, direct: false, parallelLimit: 0).Run(c.Large));
         Assert.False(new ConvForwardPlan(geometry.WithLayout(DataLayout.ChannelsLast), c.W, c.Bias).GoesBlockByBlock);
-        Assert.False(Plan(BackwardCases.Random(new Random(22)), 1, direct: false).GoesBlockByBlock);
 
         // Sums of 86016 products: compared with the reference relative to the output's scale.
         var expected = c.ForwardReference();
         var scale = expected.Max(Math.Abs);
         var error = y.Zip(expected, (a, b) => Math.Abs(a - b)).Max() / scale;
         Assert.True(error <= Tolerance, $"error {error}");
+    }
+
+    [Theory]
+    [InlineData(6, true)] // 128 x 256 x 36 packed floats: 4.7 MB, block by block
+    [InlineData(3, false)] // 1.2 MB: stretch by stretch through every block
+    public void Channels_first_work_goes_block_by_block_only_for_large_weights_with_the_same_bits(int kernel, bool blockByBlock)
+    {
+        // 8 blocks of 16 output channels; 8 images of 3 x 3 pixels: several stretches at 2 threads.
+        var axes = new[] { new AxisGeometry(3, kernel, 2, 1, 0, 4 + kernel), new AxisGeometry(3, kernel, 2, 1, 0, 4 + kernel) };
+        var c = BackwardCases.WithData(new Random(kernel), new ConvGeometry(8, 128, 256, 1, axes), bias: true);
+        var direct = Plan(c, 1, direct: true).Run(c.Large);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var plan = Plan(c, threads, direct: false, parallelLimit: 0);
+            Assert.Equal(blockByBlock, plan.GoesBlockByBlock);
+            Assert.Equal(direct, plan.Run(c.Large));
+        }
     }
 
     [Fact]

@@ -168,7 +168,7 @@ public class ConvTransposePlanTests
     [Theory]
     [InlineData(16, 1, 1, 8, 4, 1, 1)] // dcgan2-like rows of 8; one block of 16 lanes
     [InlineData(21, 2, 1, 16, 4, 1, 1)] // rows of 16 (two runs of 8); 16 + 5 lanes, the 5 stored value by value; two images
-    [InlineData(24, 3, 2, 24, 2, 0, 2)] // kernel = stride (one tap per phase), two groups of 12 (8 + 4 lanes), several work items per row
+    [InlineData(24, 3, 2, 24, 2, 0, 2)] // kernel = stride (one tap per phase), two groups of 12 (8 + 4 lanes), rows of 24: a work item each
     [InlineData(9, 1, 1, 8, 3, 1, 3)] // kernel 3: taps 2 and 1; 3-D
     public void Channel_tiles_compute_two_last_axis_phases_together_bit_for_bit(int m, int batch, int groups, int length, int kernel, int crop, int form)
     {
@@ -181,7 +181,7 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
-    [InlineData(13, 20)] // 6-channel blocks and a 1-channel tail; rows of 20: a partial tile
+    [InlineData(13, 20)] // 6-channel blocks and the 3-channel tail tile with one channel; rows of 20: a partial tile
     [InlineData(3, 32)] // 3 channels in rows of four vectors (dcgan4-like)
     [InlineData(8, 16)]
     public void Pixel_tiles_compute_both_phases_of_stride_2_together_with_avx2_bit_for_bit(int m, int width)
@@ -193,13 +193,27 @@ public class ConvTransposePlanTests
         {
             var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
             Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
-            Assert.Equal(plan.VectorWidth == 8 ? 2 : 1, plan.PixelPathInterleavedPhases);
+            Assert.Equal(InterleavedWithAvx2(plan), plan.PixelPathInterleavedPhases);
             Assert.Equal(direct, plan.Run(c.X));
         }
 
         // With an activation each phase is stored value by value.
         Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Sigmoid),
             c.RunEngine(1, ConvTransposeStrategy.PixelTiles, activation: FusedActivation.Sigmoid));
+
+        // 8 images at 2 threads: image by image, each in its thread's slot of the scratch.
+        var batch = EngineCases.WithData(new Random(m + 1), new ConvGeometry(8, 7, m, 1, axes), bias: true);
+        var slots = batch.Plan(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+        Assert.True(slots.CopiesImageByImage);
+        Assert.Equal(batch.RunEngine(1, ConvTransposeStrategy.Direct), slots.Run(batch.X));
+
+        // Merged phases (kernel = stride, no crop, wide tiles) share their tiles instead.
+        AxisGeometry[] merged = [axes[0], new AxisGeometry(width, 2, 2, 1, 0, 2 * width)];
+        var mergedPlan = EngineCases.WithData(new Random(m + 2), new ConvGeometry(1, 7, m, 1, merged), bias: true).Plan(1, ConvTransposeStrategy.PixelTiles);
+        Assert.Equal(mergedPlan.MergedPhases > 1 ? 1 : InterleavedWithAvx2(mergedPlan), mergedPlan.PixelPathInterleavedPhases);
+        Assert.True(m < 6 || mergedPlan.VectorWidth != 8 || mergedPlan.MergedPhases == 2);
+
+        static int InterleavedWithAvx2(ConvTransposePlan p) => p.VectorWidth == 8 ? 2 : 1;
     }
 
     /// <summary>
