@@ -132,17 +132,10 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         for (var r = first; r < first + count; r++)
         {
             var row = _scratch + ((((long)n * _padded0 + a + _pad0) * _padded1 + b + _pad1) * _padded2 + _pad2) * _pixelStride;
-            if (G.Layout == DataLayout.ChannelsLast && _pixelStride == channels)
+            if (G.Layout == DataLayout.ChannelsLast)
             {
                 // x: [N, I0, I1, I2, C]: row r of I2*C is contiguous at r*I2*C.
-                Simd.CopyFloats(x + (long)r * i2 * channels, row, i2 * channels);
-            }
-            else if (G.Layout == DataLayout.ChannelsLast)
-            {
-                for (var k = 0; k < i2; k++)
-                {
-                    Simd.CopyFloats(x + ((long)r * i2 + k) * channels, row + (long)k * _pixelStride, channels);
-                }
+                Simd.CopyPixels(x + (long)r * i2 * channels, channels, i2, row, _pixelStride);
             }
             else
             {

@@ -118,17 +118,10 @@ internal sealed unsafe class PaddedLargeSide
             var count = (int)Math.Min(o2 - first, end - begin);
             var (n, a, b) = (r / o1 / o0, r / o1 % o0, r % o1);
             var row = Data + ((((long)n * _padded0 + a + _g.A0.CropBegin) * _padded1 + b + _g.A1.CropBegin) * _padded2 + _g.A2.CropBegin + first) * _pixelStride;
-            if (_g.Layout == DataLayout.ChannelsLast && _pixelStride == channels)
+            if (_g.Layout == DataLayout.ChannelsLast)
             {
                 // large: [N, O0, O1, O2, M]: row r of O2*M is contiguous.
-                Simd.CopyFloats(large + ((long)r * o2 + first) * channels, row, count * channels);
-            }
-            else if (_g.Layout == DataLayout.ChannelsLast)
-            {
-                for (var k = 0; k < count; k++)
-                {
-                    Simd.CopyFloats(large + ((long)r * o2 + first + k) * channels, row + (long)k * _pixelStride, channels);
-                }
+                Simd.CopyPixels(large + ((long)r * o2 + first) * channels, channels, count, row, _pixelStride);
             }
             else
             {

@@ -189,6 +189,25 @@ internal static unsafe class Simd
     public static bool AllFinite(ReadOnlySpan<float> values) => values.IsEmpty || float.IsFinite(TensorPrimitives.MaxMagnitude(values));
 
     /// <summary>
+    /// <paramref name="count"/> pixels of <paramref name="channels"/> floats, back to back at <paramref name="source"/>,
+    /// to pixels <paramref name="targetStride"/> floats apart (see <see cref="CacheSpacing"/>): in one piece when the
+    /// target's pixels are back to back too.
+    /// </summary>
+    public static void CopyPixels(float* source, int channels, int count, float* target, long targetStride)
+    {
+        if (targetStride == channels)
+        {
+            CopyFloats(source, target, count * channels);
+            return;
+        }
+
+        for (var k = 0; k < count; k++)
+        {
+            CopyFloats(source + (long)k * channels, target + k * targetStride, channels);
+        }
+    }
+
+    /// <summary>
     /// Copies <paramref name="count"/> floats that do not overlap. Short rows inline: for the many 32-float rows
     /// of a padded copy, a call to Buffer.MemoryCopy per row took about as long as the copying (dcgan4's input
     /// copy 0.30 ms, inline 0.20); long rows with Buffer.MemoryCopy, which was faster for them (hifigan's 2048).
