@@ -180,6 +180,30 @@ internal static unsafe class TransposedStore
         Store(Avx.Permute2x128(low, high, 0x31), bias, y + 8);
     }
 
+    /// <summary>
+    /// 8 values of each of <paramref name="count"/> phases (<paramref name="phaseStride"/> apart; count a multiple of 8) to
+    /// 8 runs of <paramref name="count"/> neighbouring outputs: <c>y[count * i + k] = phases[k * phaseStride + i] + bias</c>,
+    /// 8 phases at a time through the register transpose. Needs AVX.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PhaseRuns(float* phases, long phaseStride, int count, float bias, float* y)
+    {
+        var biasVector = Vector256.Create(bias);
+        for (var k = 0; k < count; k += 8)
+        {
+            var (c0, c1, c2, c3, c4, c5, c6, c7) = Transpose8x8(phases + k * phaseStride, phaseStride);
+            var to = y + k;
+            Avx.Store(to, Avx.Add(c0, biasVector));
+            Avx.Store(to + count, Avx.Add(c1, biasVector));
+            Avx.Store(to + 2 * count, Avx.Add(c2, biasVector));
+            Avx.Store(to + 3 * count, Avx.Add(c3, biasVector));
+            Avx.Store(to + 4 * count, Avx.Add(c4, biasVector));
+            Avx.Store(to + 5 * count, Avx.Add(c5, biasVector));
+            Avx.Store(to + 6 * count, Avx.Add(c6, biasVector));
+            Avx.Store(to + 7 * count, Avx.Add(c7, biasVector));
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8x8(float* sums, long rowStride, float* bias, float* y, long channelStride)
     {

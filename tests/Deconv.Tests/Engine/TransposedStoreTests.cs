@@ -36,4 +36,40 @@ public unsafe class TransposedStoreTests
             }
         }
     }
+
+    [Fact]
+    public void Phase_runs_interleave_8_values_of_each_phase_and_write_nothing_around_them()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            return; // the child processes without AVX run the pixel path's other interleave (ConvTransposePlanTests)
+        }
+
+        foreach (var count in new[] { 8, 16, 32, 64 })
+        foreach (var phaseStride in new long[] { 8, 13, 96 })
+        {
+            var phases = new float[count * phaseStride];
+            for (var i = 0; i < phases.Length; i++)
+            {
+                phases[i] = i + 1;
+            }
+
+            const int guard = 32;
+            const float bias = 0.25f;
+            var target = new float[guard + 8 * count + guard];
+            Array.Fill(target, -1f);
+            fixed (float* p = phases, t = target)
+            {
+                TransposedStore.PhaseRuns(p, phaseStride, count, bias, t + guard);
+            }
+
+            for (var i = 0; i < target.Length; i++)
+            {
+                var inside = i >= guard && i < guard + 8 * count;
+                var (value, phase) = Math.DivRem(i - guard, count);
+                var expected = inside ? phases[phase * phaseStride + value] + bias : -1f;
+                Assert.True(expected == target[i], $"count {count}, phase stride {phaseStride}: target[{i}] is {target[i]}, expected {expected}");
+            }
+        }
+    }
 }
