@@ -605,14 +605,17 @@ internal sealed unsafe class PixelTilePath : PhasePath
             for (var first = item.FirstRow; first < rowEnd; first += shape.Rows)
             {
                 var validRows = Math.Min(shape.Rows, rowEnd - first);
-                for (var k = 0; k < stride; k++)
+                var firstPhase = _phases[item.Phase];
                 for (var r = 0; r < shape.Rows; r++)
                 {
-                    // A partial tile repeats its last row; the copies are not stored.
-                    var phase = _phases[item.Phase + k];
-                    var (inOffset, outOffset) = Locate(phase, first + Math.Min(r, validRows - 1));
-                    rowInput[k * 4 + r] = input + inOffset;
-                    rowStart[r] = outOffset - phase.A2.FirstOutput;
+                    // A partial tile repeats its last row; the copies are not stored. The phases differ only along the
+                    // last axis, where the scratch's stride is 1: each phase's row starts FirstQ further along.
+                    var (inOffset, outOffset) = Locate(firstPhase, first + Math.Min(r, validRows - 1));
+                    rowStart[r] = outOffset - firstPhase.A2.FirstOutput;
+                    for (var k = 0; k < stride; k++)
+                    {
+                        rowInput[k * 4 + r] = input + inOffset + _phases[item.Phase + k].A2.FirstQ - firstPhase.A2.FirstQ;
+                    }
                 }
 
                 for (var u = item.FirstPixel; u < pixelEnd; u += shape.Pixels)
