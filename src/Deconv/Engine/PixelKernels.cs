@@ -177,11 +177,13 @@ internal static unsafe class PixelKernels
     /// <summary>
     /// Two vectors, six output channels: 12 accumulators + 2 inputs + 1 weight = 15 registers, for 256-bit vectors
     /// (AVX2 has 16). Like <see cref="TwelveChannels"/>, the two vectors start at <paramref name="v0"/> and
-    /// <paramref name="v1"/>, and the tile is <c>[channel][vector]</c>.
+    /// <paramref name="v1"/>, and the tile is <c>[channel][vector]</c>. With <paramref name="pairs"/> the six channels
+    /// are 3 output channels x 2 merged phases (channel j's even outputs are lane 2j, its odd ones lane 2j + 1), written
+    /// straight to channel j's 4W outputs at <c>pairs + j * pairStride</c> with <c>pairBias[j]</c> added, not to the tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SixChannels<TV, TS>(float* w, int* tapOffsets, int taps, int channels, long channelStride,
-        float* v0, float* v1, float* tile)
+        float* v0, float* v1, float* tile, float* pairs = null, long pairStride = 0, float* pairBias = null)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -229,6 +231,14 @@ internal static unsafe class PixelKernels
                 a105 = TS.Fma(x1, b, a105);
                 w += 6;
             }
+        }
+
+        if (pairs != null)
+        {
+            StorePair<TV, TS>(a000, a001, a100, a101, pairBias[0], pairs);
+            StorePair<TV, TS>(a002, a003, a102, a103, pairBias[1], pairs + pairStride);
+            StorePair<TV, TS>(a004, a005, a104, a105, pairBias[2], pairs + 2 * pairStride);
+            return;
         }
 
         var row = 2 * width; // one channel's pixels
@@ -348,5 +358,24 @@ internal static unsafe class PixelKernels
         TS.Store(tile + 5 * width, a21);
         TS.Store(tile + 6 * width, a30);
         TS.Store(tile + 7 * width, a31);
+    }
+
+    /// <summary>
+    /// One output channel's two phases (even and odd outputs) of two vectors of pixels each,
+    /// interleaved into 4W neighbouring outputs: <c>y[2i] = even[i] + bias, y[2i + 1] = odd[i] + bias</c> over the two vectors in turn.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair<TV, TS>(TV even0, TV odd0, TV even1, TV odd1, float bias, float* y)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        var width = TS.Width;
+        var biasVector = TS.Broadcast(bias);
+        var (low, high) = TS.Zip(even0, odd0);
+        TS.Store(y, TS.Add(low, biasVector));
+        TS.Store(y + width, TS.Add(high, biasVector));
+        (low, high) = TS.Zip(even1, odd1);
+        TS.Store(y + 2 * width, TS.Add(low, biasVector));
+        TS.Store(y + 3 * width, TS.Add(high, biasVector));
     }
 }
