@@ -238,37 +238,43 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
 
         var (i0, i1, i2, channels) = (G.A0.Input, G.A1.Input, G.A2.Input, G.C);
-        // Row r = ((n*C + c)*I0 + a)*I1 + b, stepped without division.
+        // Row r = ((n*C + c)*I0 + a)*I1 + b, stepped without division: a run of rows of one (n, c, a) at a time, whose
+        // sources follow each other (channels-first) and whose targets are _stride1 apart (stepped row by row, dcgan4's
+        // rows of 32 floats took 5-6% longer at 1 thread and 3-8% at 2, in alternation, three runs; dcgan3 the same).
         var (n, c, a, b) = (first / i1 / i0 / channels, first / i1 / i0 % channels, first / i1 % i0, first % i1);
-        for (var r = first; r < first + count; r++)
+        for (var r = first; r < first + count;)
         {
+            var run = Math.Min(first + count - r, i1 - b);
             var row = scratch + (long)(n - firstImage) * _imageStride + c * _channelStride + (a + _pad0) * _stride0 + (b + _pad1) * _stride1 + _pad2;
             if (G.Layout == DataLayout.ChannelsFirst)
             {
                 // x: [N, C, I0, I1, I2]: row r is contiguous at r*I2.
-                Simd.CopyFloats(x + (long)r * i2, row, i2);
+                var source = x + (long)r * i2;
+                for (var k = 0; k < run; k++)
+                {
+                    Simd.CopyFloats(source + (long)k * i2, row + k * _stride1, i2);
+                }
             }
             else
             {
                 // x: [N, I0, I1, I2, C]
                 var source = x + (((long)n * i0 + a) * i1 + b) * i2 * channels + c;
-                for (var k = 0; k < i2; k++)
+                for (var k = 0; k < run; k++)
+                for (var e = 0; e < i2; e++)
                 {
-                    row[k] = source[(long)k * channels];
+                    row[k * _stride1 + e] = source[((long)k * i2 + e) * channels];
                 }
             }
 
-            if (++b == i1)
+            r += run;
+            b = 0;
+            if (++a == i0)
             {
-                b = 0;
-                if (++a == i0)
+                a = 0;
+                if (++c == channels)
                 {
-                    a = 0;
-                    if (++c == channels)
-                    {
-                        c = 0;
-                        n++;
-                    }
+                    c = 0;
+                    n++;
                 }
             }
         }
