@@ -337,6 +337,7 @@ public sealed unsafe class ConvForwardPlan
         }
     }
 
+    [SkipLocalsInit] // the sums are written before they are read: clearing their 6 KB per work item made dcgan4's input gradient 6-8% slower at 2 threads
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem<TV, TS>(int index, float* y)
         where TV : struct

@@ -602,6 +602,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// A work item of <see cref="_interleaved"/> phases (the last axis's, in order of their first output): each tile
     /// is computed for every phase, then written row by row as whole vectors.
     /// </summary>
+    [SkipLocalsInit] // the tiles are written before they are read (clearing them: 24 KB per work item for fcn, 1% of its time)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunInterleaved<TV, TS>(int index, float* source, float* y)
         where TV : struct
