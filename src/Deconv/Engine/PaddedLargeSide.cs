@@ -101,16 +101,17 @@ internal sealed unsafe class PaddedLargeSide
     }
 
     /// <summary>
-    /// Copies part <paramref name="part"/> of <paramref name="parts"/> of <paramref name="large"/> (in the geometry's
-    /// layout) into the buffer; the padding stays zero. The parts split the positions of every row (n, o0, o1) in
-    /// order, so one long row (hifigan's 16384 positions of 256 channels) is shared by the threads too.
+    /// Copies part <paramref name="part"/> of <paramref name="parts"/> of rows [<paramref name="firstRow"/>,
+    /// <paramref name="endRow"/>) of <paramref name="large"/> (in the geometry's layout) into the buffer; the padding
+    /// stays zero. Row r is (n, o0, o1) = ((n*O0 + o0)*O1 + o1). The parts split the positions of the rows in order,
+    /// so one long row (hifigan's 16384 positions of 256 channels) is shared by the threads too.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Fill(float* large, int part, int parts)
+    public void Fill(float* large, int firstRow, int endRow, int part, int parts)
     {
         var (o0, o1, o2, channels) = (_g.A0.Output, _g.A1.Output, _g.A2.Output, _g.M);
-        var total = (long)Rows * o2; // positions of all rows
-        var (begin, end) = (total * part / parts, total * (part + 1) / parts);
+        var total = (long)(endRow - firstRow) * o2; // positions of the rows
+        var (begin, end) = ((long)firstRow * o2 + total * part / parts, (long)firstRow * o2 + total * (part + 1) / parts);
         while (begin < end)
         {
             var r = (int)(begin / o2);

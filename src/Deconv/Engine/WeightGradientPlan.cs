@@ -275,7 +275,7 @@ public sealed unsafe class WeightGradientPlan
             {
                 if (!_parallel)
                 {
-                    _large.Fill(lp, 0, 1);
+                    _large.Fill(lp, 0, _large.Rows, 0, 1);
                     FillSmall(sp, 0, _smallParts);
                     for (var i = 0; i < _items!.Length; i++)
                     {
@@ -297,7 +297,7 @@ public sealed unsafe class WeightGradientPlan
                                 return;
                             }
 
-                            _large.Fill(_runLarge, part, _fillParts);
+                            _large.Fill(_runLarge, 0, _large.Rows, part, _fillParts);
                         });
                         WorkerPool.For(_items!.Length, Threads, i => RunItem(i, _runWeight));
                     }

@@ -141,6 +141,34 @@ public class ConvForwardPlanTests
         Assert.True(parallelRuns > 200, $"only {parallelRuns} of 300 multi-thread plans split their work");
     }
 
+    [Theory]
+    [InlineData(2, 2, 0, 1)] // windows apart (kernel = stride): each row of the copy read by one work item
+    [InlineData(2, 2, 0, 3)]
+    [InlineData(4, 2, 1, 1)] // overlapping windows: rows read by neighbouring items, and by several threads' runs
+    [InlineData(4, 2, 1, 3)]
+    public void Each_run_copies_its_own_input_rows_again(int kernel, int stride, int pad, int threads)
+    {
+        // The copy is made row by row as items first read each row: a second run on new data must not reuse the first's.
+        // Sums of up to 64 taps x 20 channels differ from the reference's by up to 2e-5 of the largest output.
+        const double SumsOf1280Tolerance = 1e-4;
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            // (I - 1)*S + K - 2*pad = I*S for both kernels.
+            var geometry = new ConvGeometry(2, 24, 20, 1, [new AxisGeometry(5, kernel, stride, 1, pad, 5 * stride), new AxisGeometry(3, kernel, stride, 1, pad, 3 * stride),
+                new AxisGeometry(12, kernel, stride, 1, pad, 12 * stride)], layout);
+            var first = BackwardCases.WithData(new Random(6), geometry, bias: true);
+            var second = BackwardCases.WithData(new Random(7), geometry, bias: true) with { W = first.W, Bias = first.Bias };
+            var plan = new ConvForwardPlan(geometry, first.W, first.Bias, threads, direct: false, parallelLimit: 0);
+            Assert.Equal(threads > 1, plan.RunsInParallel);
+            // Three threads' work items are stretches of 60 pixels, 5 whole rows of 12: windows apart, no two read one row of the copy.
+            Assert.Equal(threads > 1 && pad > 0, plan.SharedCopyRows > 0);
+            Assert.True(EngineCases.MaxRelativeError(plan.Run(first.Large), first.ForwardReference()) <= SumsOf1280Tolerance);
+            var again = plan.Run(second.Large);
+            Assert.True(EngineCases.MaxRelativeError(again, second.ForwardReference()) <= SumsOf1280Tolerance);
+            Assert.Equal(new ConvForwardPlan(geometry, first.W, first.Bias, threads: 1).Run(second.Large), again);
+        }
+    }
+
     [Fact]
     public void Large_problem_splits_work_across_threads_and_matches_one_thread_and_the_reference()
     {
