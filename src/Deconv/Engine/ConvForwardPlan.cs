@@ -75,8 +75,12 @@ public sealed unsafe class ConvForwardPlan
     {
     }
 
-    /// <summary>Tests' constructor: <paramref name="direct"/> forces a path (the fast one still needs finite weights), <paramref name="parallelLimit"/> the size from which work is split.</summary>
-    internal ConvForwardPlan(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads, bool? direct, long parallelLimit)
+    /// <summary>
+    /// Tests' constructor: <paramref name="direct"/> forces a path (the fast one still needs finite weights), <paramref name="parallelLimit"/>
+    /// the size from which work is split, <paramref name="simd"/> the vector width (wider than the hardware's runs in software).
+    /// </summary>
+    internal ConvForwardPlan(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads, bool? direct, long parallelLimit,
+        SimdWidth? simd = null)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         Check.Lengths(geometry, geometry.OutputLength, geometry.OutputLength, weight.Length, bias.Length, geometry.InputChannels);
@@ -93,7 +97,7 @@ public sealed unsafe class ConvForwardPlan
         _plane = (long)_g.A0.Input * _g.A1.Input * _g.A2.Input;
         _weight = weight.ToArray();
         _bias = bias.IsEmpty ? new float[geometry.InputChannels] : bias.ToArray();
-        _simd = SimdSupport.Best;
+        _simd = simd ?? SimdSupport.Best;
         _width = (int)_simd;
         _depthwise = _g.Cg == 1 && _g.Mg == 1;
         (_laneChannels, _laneGroups) = _depthwise ? (_g.C, 1) : (_g.Cg, _g.G);

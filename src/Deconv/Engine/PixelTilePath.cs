@@ -53,13 +53,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
     private const long PrefetchPanelsFrom = 4 << 20;
 
     private PixelTilePath(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, int threads,
-        (int Before, long Length)[] padding, long scratchLength, long packedLength)
+        bool shuffles, (int Before, long Length)[] padding, long scratchLength, long packedLength)
         : base(g, bias, activation, slope, simd)
     {
         _width = (int)simd;
         _wideChannels = WideChannels(simd);
         (_blockChannels, _tileRows, _tilePixels) = TileShape(g, simd);
-        _merged = MergedPhases(g, Phases[2], simd, _blockChannels);
+        _merged = MergedPhases(g, Phases[2], simd, shuffles, _blockChannels);
         // A merged tile's 12 (or 6) lanes are 12 / merged channels times the merged phases.
         _blockChannels /= _merged;
         _blocks = (g.Mg + _blockChannels - 1) / _blockChannels;
@@ -73,7 +73,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         (_pad0, _pad1, _pad2) = (padding[0].Before, padding[1].Before, padding[2].Before);
         (_padded0, _padded1, _rowStride) = ((int)padding[0].Length, (int)padding[1].Length, (int)RowStride(padding[2].Length));
         _spreadIndices = _blockChannels == 12 && _merged == 1 ? SpreadIndices(g, simd, _tilePixels) : null;
-        _interleaved = _merged > 1 ? 1 : InterleavedPhases(g, Phases[2], simd, _tilePixels);
+        _interleaved = _merged > 1 ? 1 : InterleavedPhases(g, Phases[2], simd, shuffles, _tilePixels);
         // Several images that need padding and fit L2: each work item is one image, which it first copies into the
         // scratch and then computes from L2 (dcgan4: copying all 16 images into one scratch of 9.5 MB and reading them
         // back from L3 took 15% of the time; 5-8% faster at 1 thread, dcgan3 2-3%). The scratch has a slot per thread
@@ -196,8 +196,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
         return fewChannels || longRows;
     }
 
-    /// <summary>The path, or null when its scratch or panels would not fit an array; <paramref name="threads"/>: the threads the plan runs on.</summary>
-    public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, int threads)
+    /// <summary>
+    /// The path, or null when its scratch or panels would not fit an array; <paramref name="threads"/>: the threads the plan
+    /// runs on. <paramref name="shufflesInSoftware"/> (tests): zip and unzip vectors (merged and interleaved phases) even
+    /// where the hardware has no fast shuffles for <paramref name="simd"/>, which gives the same results more slowly.
+    /// </summary>
+    public static PixelTilePath? TryCreate(Lifted g, float[] weight, float[] bias, FusedActivation activation, float slope, SimdWidth simd, int threads,
+        bool shufflesInSoftware = false)
     {
         var padding = new[]
         {
@@ -210,7 +215,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var packed = Shapes.TryProduct([g.C, (g.Mg + blockChannels - 1) / blockChannels * blockChannels, g.A0.Kernel, g.A1.Kernel, g.A2.Kernel]);
         return scratch is null || packed is null || scratch > Array.MaxLength || packed > Array.MaxLength
             ? null
-            : new PixelTilePath(g, weight, bias, activation, slope, simd, threads, padding, scratch.Value, packed.Value);
+            : new PixelTilePath(g, weight, bias, activation, slope, simd, threads, shufflesInSoftware || SimdSupport.Shuffles(simd), padding, scratch.Value, packed.Value);
     }
 
     public override int ScratchRows => _imageScratch ? 0 : G.N * G.C * G.A0.Input * G.A1.Input;
@@ -503,14 +508,15 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// is 2); else 1. A tile of 12 / stride
     /// channels then holds all the phases of a row, whose outputs alternate along it, so it writes them as whole
     /// vectors (<see cref="Interleave"/>) from the same loads (unet: k = s = 2; the phases' one tap each reads the
-    /// same input).
+    /// same input). <paramref name="shuffles"/>: whether the vectors zip in a few instructions (<see cref="SimdSupport.Shuffles"/>),
+    /// or a test asks for these paths anyway.
     /// </summary>
-    private static int MergedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int blockChannels)
+    private static int MergedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, bool shuffles, int blockChannels)
     {
         var stride = lastAxis.Length;
         var first = lastAxis[0];
         var shared = lastAxis.All(p => p.Count > 0 && p.Count == first.Count && p.FirstQ == first.FirstQ && p.Shifts.SequenceEqual(first.Shifts));
-        return blockChannels == WideChannels(simd) && blockChannels % stride == 0 && g.Layout == DataLayout.ChannelsFirst && SimdSupport.Shuffles(simd)
+        return blockChannels == WideChannels(simd) && blockChannels % stride == 0 && g.Layout == DataLayout.ChannelsFirst && shuffles
             && stride is 2 or 4 && shared ? stride : 1;
     }
 
@@ -589,11 +595,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// value by value two apart), together 1-3% faster in four alternating runs, one of them 6-9%; with AVX-512 on
     /// Zen 5, strides 2 and 8 were slower together (unet, since merged, and hifigan: their weight panels no longer
     /// stayed in L1 across tiles).
+    /// <paramref name="shuffles"/>: as for <see cref="MergedPhases"/>.
     /// </summary>
-    private static int InterleavedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, int tilePixels)
+    private static int InterleavedPhases(Lifted g, AxisPhase[] lastAxis, SimdWidth simd, bool shuffles, int tilePixels)
     {
         var stride = lastAxis.Length;
-        var regular = g.Layout == DataLayout.ChannelsFirst && SimdSupport.Shuffles(simd) && tilePixels % (int)simd == 0
+        var regular = g.Layout == DataLayout.ChannelsFirst && shuffles && tilePixels % (int)simd == 0
             && (stride is 16 or 32 or 64 || (stride == 2 && simd == SimdWidth.V256)) && lastAxis.All(p => p.Count > 0 && p.Count == lastAxis[0].Count);
         return regular ? stride : 1;
     }

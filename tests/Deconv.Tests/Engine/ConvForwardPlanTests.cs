@@ -81,6 +81,24 @@ public class ConvForwardPlanTests
     }
 
     [Fact]
+    public void Fast_path_with_512_bit_vectors_gives_the_direct_path_bits()
+    {
+        // 512-bit vectors (in software where the processor has none): blocks of 32 lanes and the tails of 16, which this
+        // machine's plans (256-bit) never run.
+        var random = new Random(8);
+        var fast = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var plan = new ConvForwardPlan(c.Geometry, c.W, c.Bias, 1 + i % 2, direct: false, parallelLimit: 0, SimdWidth.V512);
+            fast += plan.IsDirect ? 0 : 1;
+            Assert.Equal(Plan(c, 1, direct: true).Run(c.Large), plan.Run(c.Large));
+        }
+
+        Assert.True(fast > 270, $"only {fast} of 300 plans took the fast path");
+    }
+
+    [Fact]
     public void Large_weight_panels_run_in_blocks_of_taps()
     {
         // 64 x 64 taps of 21 channels: an 11 MB panel.

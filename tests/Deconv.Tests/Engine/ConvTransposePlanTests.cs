@@ -253,6 +253,82 @@ public class ConvTransposePlanTests
         Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
     }
 
+    /// <summary>
+    /// The pixel path with 512-bit vectors (in software where the processor has none) gives the direct path's bits on
+    /// random configurations: 12-channel tiles, 4-channel tails and the few-channel tiles with 16 lanes, which this
+    /// machine's plans (256-bit) never run.
+    /// </summary>
+    [Fact]
+    public void Pixel_path_with_512_bit_vectors_gives_the_direct_path_bits()
+    {
+        var random = new Random(23);
+        var (wide, tails) = (0, 0);
+        for (var i = 0; i < 400; i++)
+        {
+            var c = EngineCases.Random(random, maxMultiplyAdds: 60_000);
+            var lifted = new Deconv.Reference.Lifted(c.Geometry);
+            wide += lifted.Mg >= 12 ? 1 : 0;
+            tails += lifted.Mg > 12 && lifted.Mg % 12 is >= 1 and <= 4 ? 1 : 0;
+            // The same products in the same order; where the direct path skips a product with padding only the sign of an
+            // all-zero sum can differ, which Assert.Equal ignores. One or two threads: the scratch whole or in slots per image.
+            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), RunPixelPath(PixelPath(c, SimdWidth.V512, threads: 1 + i % 2), c));
+        }
+
+        Assert.True(wide > 60 && tails > 10, $"{wide} cases of 12-channel tiles, {tails} with 4-channel tails");
+    }
+
+    /// <summary>
+    /// The pixel path's layouts of the last axis's phases for 512-bit vectors, run with their shuffles in software where
+    /// the processor has no AVX-512: the phases merged into one tile's 12 lanes (kernel = stride = 2 or 4,
+    /// channels-first: unet) and 16 or 32 phases computed together per tile (fcn), bit for bit like the direct path, with
+    /// whole blocks of 12 channels and a 4-channel tail, at 1 and 2 threads.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 2, 0, 2, 1)] // kernel, stride, crop of each axis, merged phases, interleaved phases
+    [InlineData(4, 4, 0, 4, 1)]
+    [InlineData(32, 16, 8, 1, 16)]
+    [InlineData(64, 32, 16, 1, 32)]
+    public void Pixel_path_phase_layouts_for_512_bit_vectors_give_the_direct_path_bits(int kernel, int stride, int crop, int merged, int interleaved)
+    {
+        AxisGeometry Axis(int input) => new(input, kernel, stride, 1, crop, (input - 1) * stride + kernel - 2 * crop);
+        foreach (var m in new[] { 12, 25 })
+        {
+            // Phase rows of 35: a whole tile of 2 x 16 pixels (written through the shuffles) and a partial one (value by value).
+            var c = EngineCases.WithData(new Random(m + kernel), new ConvGeometry(1, 5, m, 1, [Axis(2), Axis(35)], DataLayout.ChannelsFirst), bias: true);
+            var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var path = PixelPath(c, SimdWidth.V512, threads, shufflesInSoftware: true);
+                Assert.Equal((merged, interleaved), (path.MergedPhaseCount, path.InterleavedPhaseCount));
+                Assert.Equal(direct, RunPixelPath(path, c));
+            }
+        }
+    }
+
+    /// <summary>The pixel path at a chosen vector width (the bias as the plan gives it: zeros when there is none).</summary>
+    private static PixelTilePath PixelPath(EngineCase c, SimdWidth simd, int threads, bool shufflesInSoftware = false) =>
+        PixelTilePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, c.Bias.Length > 0 ? c.Bias : new float[c.Geometry.OutputChannels],
+            FusedActivation.None, 0.1f, simd, threads, shufflesInSoftware)!;
+
+    /// <summary>Runs a pixel path: its scratch filled in two parts, its items run last to first.</summary>
+    private static unsafe float[] RunPixelPath(PixelTilePath path, EngineCase c)
+    {
+        var y = new float[c.Geometry.OutputLength];
+        Array.Fill(y, float.NaN);
+        fixed (float* x = c.X, yp = y)
+        {
+            var half = path.ScratchRows / 2;
+            path.FillScratch(x, half, path.ScratchRows - half);
+            path.FillScratch(x, 0, half);
+            for (var i = path.ItemCount - 1; i >= 0; i--)
+            {
+                path.RunItem(i, x, yp);
+            }
+        }
+
+        return y;
+    }
+
     /// <summary>The channel path at a chosen vector width, its scratch filled in two parts and its items run last to first.</summary>
     private static unsafe float[] RunChannelPath(EngineCase c, SimdWidth simd)
     {
