@@ -105,9 +105,10 @@ public sealed unsafe class WeightGradientPlan
 
     /// <summary>
     /// Tests' constructor: <paramref name="direct"/> forces a path, <paramref name="parallelLimit"/> the size
-    /// from which work is split, <paramref name="channelLanes"/> the orientation of the (non-depthwise) tiles.
+    /// from which work is split, <paramref name="channelLanes"/> the orientation of the (non-depthwise) tiles,
+    /// <paramref name="simd"/> the vector width (wider than the hardware's runs in software).
     /// </summary>
-    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit, bool? channelLanes)
+    internal WeightGradientPlan(ConvGeometry geometry, int threads, bool? direct, long parallelLimit, bool? channelLanes, SimdWidth? simd = null)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         if (threads < 0)
@@ -122,7 +123,7 @@ public sealed unsafe class WeightGradientPlan
         _smallLength = geometry.InputLength;
         _weightLength = geometry.WeightLength;
         _plane = (long)_g.A0.Input * _g.A1.Input * _g.A2.Input;
-        _simd = SimdSupport.Best;
+        _simd = simd ?? SimdSupport.Best;
         _width = (int)_simd;
         _jBlocks = (_g.Mg + 2 * _width - 1) / (2 * _width);
 

@@ -271,7 +271,7 @@ public class ConvTransposePlanTests
             tails += lifted.Mg > 12 && lifted.Mg % 12 is >= 1 and <= 4 ? 1 : 0;
             // The same products in the same order; where the direct path skips a product with padding only the sign of an
             // all-zero sum can differ, which Assert.Equal ignores. One or two threads: the scratch whole or in slots per image.
-            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), RunPixelPath(PixelPath(c, SimdWidth.V512, threads: 1 + i % 2), c));
+            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), RunPath(PixelPath(c, SimdWidth.V512, threads: 1 + i % 2), c));
         }
 
         Assert.True(wide > 60 && tails > 10, $"{wide} cases of 12-channel tiles, {tails} with 4-channel tails");
@@ -300,7 +300,7 @@ public class ConvTransposePlanTests
             {
                 var path = PixelPath(c, SimdWidth.V512, threads, shufflesInSoftware: true);
                 Assert.Equal((merged, interleaved), (path.MergedPhaseCount, path.InterleavedPhaseCount));
-                Assert.Equal(direct, RunPixelPath(path, c));
+                Assert.Equal(direct, RunPath(path, c));
             }
         }
     }
@@ -310,8 +310,22 @@ public class ConvTransposePlanTests
         PixelTilePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, c.Bias.Length > 0 ? c.Bias : new float[c.Geometry.OutputChannels],
             FusedActivation.None, 0.1f, simd, threads, shufflesInSoftware)!;
 
-    /// <summary>Runs a pixel path: its scratch filled in two parts, its items run last to first.</summary>
-    private static unsafe float[] RunPixelPath(PixelTilePath path, EngineCase c)
+    [Fact]
+    public void Depthwise_rows_with_512_bit_vectors_give_the_direct_path_bits()
+    {
+        // 512-bit vectors in software where the processor has none: the 16-lane row kernels and their tails.
+        var random = new Random(24);
+        for (var i = 0; i < 300; i++)
+        {
+            var c = EngineCases.RandomDepthwise(random);
+            var bias = c.Bias.Length > 0 ? c.Bias : new float[c.Geometry.OutputChannels];
+            var path = DepthwiseTransposePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, bias, FusedActivation.None, 0.1f, SimdWidth.V512)!;
+            Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct), RunPath(path, c));
+        }
+    }
+
+    /// <summary>Runs a phase path: its scratch filled in two parts, its items run last to first.</summary>
+    private static unsafe float[] RunPath(PhasePath path, EngineCase c)
     {
         var y = new float[c.Geometry.OutputLength];
         Array.Fill(y, float.NaN);
@@ -330,24 +344,8 @@ public class ConvTransposePlanTests
     }
 
     /// <summary>The channel path at a chosen vector width, its scratch filled in two parts and its items run last to first.</summary>
-    private static unsafe float[] RunChannelPath(EngineCase c, SimdWidth simd)
-    {
-        var path = ChannelTilePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, c.Bias, FusedActivation.None, 0.1f, simd)!;
-        var y = new float[c.Geometry.OutputLength];
-        Array.Fill(y, float.NaN);
-        fixed (float* x = c.X, yp = y)
-        {
-            var half = path.ScratchRows / 2;
-            path.FillScratch(x, half, path.ScratchRows - half);
-            path.FillScratch(x, 0, half);
-            for (var i = path.ItemCount - 1; i >= 0; i--)
-            {
-                path.RunItem(i, x, yp);
-            }
-        }
-
-        return y;
-    }
+    private static float[] RunChannelPath(EngineCase c, SimdWidth simd) =>
+        RunPath(ChannelTilePath.TryCreate(new Deconv.Reference.Lifted(c.Geometry), c.W, c.Bias, FusedActivation.None, 0.1f, simd)!, c);
 
     [Theory]
     [InlineData(1)] // one-channel tiles of four rows

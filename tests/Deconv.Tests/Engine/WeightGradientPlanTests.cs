@@ -44,6 +44,26 @@ public class WeightGradientPlanTests
         }
     }
 
+    [Fact]
+    public void Fast_path_with_512_bit_vectors_gives_the_bits_of_the_hardware_width()
+    {
+        // 512-bit vectors (in software where the processor has none), both tile orientations: each value is the same chunk
+        // sums in the same order whatever the vector width.
+        var random = new Random(109);
+        var fast = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            var c = BackwardCases.Random(random);
+            var wide = new WeightGradientPlan(c.Geometry, 1 + i % 2, direct: false, parallelLimit: 0, channelLanes: i % 4 < 2, SimdWidth.V512);
+            fast += wide.IsDirect ? 0 : 1;
+            var y = wide.Run(c.Large, c.Small);
+            Assert.True(EngineCases.MaxRelativeError(y, c.WeightGradientReference()) <= Tolerance, $"case {i}: {c}");
+            Assert.Equal(Plan(c, 1, direct: false, channelLanes: i % 4 < 2).Run(c.Large, c.Small), y);
+        }
+
+        Assert.True(fast > 270, $"only {fast} of 300 plans took the fast path");
+    }
+
     [Theory]
     [InlineData(DataLayout.ChannelsFirst)]
     [InlineData(DataLayout.ChannelsLast)]
