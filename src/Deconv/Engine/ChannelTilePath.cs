@@ -14,17 +14,19 @@ namespace Deconv.Engine;
 /// </summary>
 internal sealed unsafe class ChannelTilePath : PhasePath
 {
-    /// <summary>Pixel tiles per work item.</summary>
+    /// <summary>
+    /// Pixel tiles per work item (96 pixels: a multiple of 8, see <see cref="InterleavedPhases"/>). Items of 8 interleaved
+    /// phases hold 48 KB of sums on the stack with AVX2, 96 KB with AVX-512. With 4 tiles (12 KB) each item of hifigan
+    /// read its channel block's 512 KB of panels (8 phases), more than a 512 KB L2 keeps, for only 24 pixels: with 16,
+    /// 1-2% faster at 1 thread and -0.5 to 7% at 2, dcgan2 0.4-0.8% (AVX2, in alternation, five and two runs; 32 tiles
+    /// 0-1% more; on Zen 5 with AVX-512, 4 tiles had been as fast as 16).
+    /// </summary>
     private const int ChunkTiles = 16;
 
-    /// <summary>
-    /// Pixel tiles per work item of interleaved phases, whose sums (up to 8 phases' worth) are held on the stack: 12 KB
-    /// with AVX2, 24 KB with AVX-512 (hifigan as fast as with 16 tiles, in alternation). 24 pixels: a multiple of 8.
-    /// </summary>
-    private const int InterleavedChunkTiles = 4;
+    /// <summary>Pixels per work item.</summary>
+    private const int Chunk = ChunkTiles * TileKernels.Pixels;
 
     private readonly int _width;
-    private readonly int _chunk; // pixels per work item: see ChunkTiles
     private readonly int _blocks; // channel blocks (of two vectors, the last maybe one) per group
     private readonly Phase[] _phases;
     private readonly WorkItem[] _items;
@@ -75,10 +77,9 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         // a channel block's outputs are whole planes: blocks outermost, then phases, each phase's panel staying in L2
         // across its stretches (1-3% faster for dcgan2 and hifigan with AVX2 than stretches before phases, in
         // alternation, twice; dcgan1 the same).
-        var chunk = _chunk = (_interleaved > 1 ? InterleavedChunkTiles : ChunkTiles) * TileKernels.Pixels;
         var maxPixels = phases.Count == 0 ? 0 : phases.Max(p => p.Pixels);
         var blocks = Enumerable.Range(0, g.G * _blocks);
-        var stretchStarts = Enumerable.Range(0, (maxPixels + chunk - 1) / chunk).Select(s => s * chunk);
+        var stretchStarts = Enumerable.Range(0, (maxPixels + Chunk - 1) / Chunk).Select(s => s * Chunk);
         var phaseIndices = Enumerable.Range(0, phases.Count).Where(p => p % _interleaved == 0); // interleaved: the first of each group
         var order = g.Layout == DataLayout.ChannelsFirst
             ? blocks.SelectMany(b => phaseIndices.SelectMany(p => stretchStarts.Select(first => (Block: b, First: first, Phase: p))))
@@ -87,7 +88,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         {
             if (first < phases[p].Pixels)
             {
-                items.Add(new WorkItem(p, block / _blocks, block % _blocks, first, Math.Min(chunk, phases[p].Pixels - first)));
+                items.Add(new WorkItem(p, block / _blocks, block % _blocks, first, Math.Min(Chunk, phases[p].Pixels - first)));
             }
         }
 
@@ -191,20 +192,19 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     /// stored once at the end, so that channels-first output is written channel by channel rather than jumping
     /// between channel planes for every pixel.
     /// </summary>
-    [SkipLocalsInit] // the sums are written before they are read (clearing them: 6-12 KB per work item)
+    [SkipLocalsInit] // the sums are written before they are read (clearing them: 12-48 KB per work item with AVX2)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void RunItem<TV, TS>(int index, float* x, float* y)
     {
         var source = _readsInput ? x : _scratch;
-        var chunk = _chunk;
         var item = _items[index];
         var blockWidth = BlockWidth(item.Block);
         var firstChannel = item.Group * G.Mg + item.Block * 2 * _width;
         var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
-        var phaseFloats = chunk * blockWidth;
+        var phaseFloats = Chunk * blockWidth;
         var sums = stackalloc float[_interleaved * phaseFloats];
-        var outBase = stackalloc long[2 * chunk]; // each pixel's output at channel 0 (interleaved: of the phase whose first output is 0)
-        var otherOutBase = _interleaved > 1 ? outBase + chunk : outBase;
+        var outBase = stackalloc long[2 * Chunk]; // each pixel's output at channel 0 (interleaved: of the phase whose first output is 0)
+        var otherOutBase = _interleaved > 1 ? outBase + Chunk : outBase;
         for (var k = 0; k < _interleaved; k++)
         {
             var phase = _phases[item.Phase + k];
