@@ -202,7 +202,7 @@ public class FrontendsAgreeTests
         var axes = g.Axes;
         var rank = g.Rank;
         bool Same(AxisGeometry a) => a.CropBegin == Math.Max(0, a.FullLength - a.Output) / 2
-            && (a.Output + a.Stride - 1) / a.Stride == a.Input;
+            && ((long)a.Output + a.Stride - 1) / a.Stride == a.Input;
         bool Valid(AxisGeometry a) => a.CropBegin == 0 && a.Output >= a.FullLength && a.Output <= a.FullLength + a.Stride - 1;
         bool Explicit(AxisGeometry a) => a.CropEnd > -a.Stride;
         var options = new List<string>();
@@ -313,7 +313,7 @@ public class FrontendsAgreeTests
             AssertResult(g.InputShape, expected, Onnx.Conv(X, W, B, onnx with { Pads = [.. axes.Select(ax => (long)ax.CropBegin), .. axes.Select(EndPad)] }), "ONNX Conv pads");
             counts[0]++;
             long SameTotal(AxisGeometry ax) => Math.Max(0, (long)(ax.Input - 1) * ax.Stride + ax.EffectiveKernel - ax.Output);
-            var sameSize = axes.All(ax => ax.Input == (ax.Output + ax.Stride - 1) / ax.Stride);
+            var sameSize = axes.All(ax => ax.Input == ((long)ax.Output + ax.Stride - 1) / ax.Stride);
             if (sameSize && axes.All(ax => ax.CropBegin == SameTotal(ax) / 2))
             {
                 AssertResult(g.InputShape, expected, Onnx.Conv(X, W, B, onnx with { AutoPad = "SAME_UPPER" }), "ONNX Conv SAME_UPPER");

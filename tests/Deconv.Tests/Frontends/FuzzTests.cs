@@ -226,7 +226,8 @@ public class FuzzTests
                 Assert.Equal(expectedCrop, axis.CropBegin);
                 // Accepted only when TF's forward size of the output is the input size (GetWindowedOutputSizeVerbose).
                 var (t, b) = padding.Kind == "EXPLICIT" ? (padding.Pairs!.Count == rank ? (padding.Pairs[a][0], padding.Pairs[a][1]) : (padding.Pairs[dim][0], padding.Pairs[dim][1])) : (0L, 0L);
-                var forwardSize = padding.Kind == "SAME" ? (axis.Output + axis.Stride - 1) / axis.Stride : (axis.Output + t + b - axis.EffectiveKernel + axis.Stride) / axis.Stride;
+                // In 64 bits, as TF computes it: a stride near int.MaxValue must not wrap.
+                var forwardSize = padding.Kind == "SAME" ? ((long)axis.Output + axis.Stride - 1) / axis.Stride : (axis.Output + t + b - axis.EffectiveKernel + axis.Stride) / axis.Stride;
                 Assert.True(forwardSize == axis.Input, $"accepted an output size TF rejects: {axis}: {p}");
             }
         });
