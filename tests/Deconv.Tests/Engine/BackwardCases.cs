@@ -59,6 +59,21 @@ internal static class BackwardCases
         return new[] { 64, 70 }.Select(m => WithData(new Random(m), new ConvGeometry(2, 5, m, 1, axes, layout), bias));
     }
 
+    /// <summary>
+    /// Cases whose large side has no padding along its last axis, so that rows of one plane are copied together: 32 x 32
+    /// planes of 64 channels (80 floats a pixel), copied in parts of 409 positions that start and end inside rows (k = s
+    /// = 2, 3-D), and 10 x 32 planes with padding along the middle axis (k = 3, s = 1).
+    /// </summary>
+    public static IEnumerable<BackwardCase> WithMergedRows(DataLayout layout, bool bias)
+    {
+        AxisGeometry[][] shapes =
+        [
+            [new AxisGeometry(3, 2, 2, 1, 0, 6), new AxisGeometry(16, 2, 2, 1, 0, 32), new AxisGeometry(16, 2, 2, 1, 0, 32)],
+            [new AxisGeometry(10, 3, 1, 1, 1, 10), new AxisGeometry(30, 3, 1, 1, 0, 32)],
+        ];
+        return shapes.Select((axes, i) => WithData(new Random(20 + i), new ConvGeometry(2, 7, 64, 1, axes, layout), bias));
+    }
+
     /// <summary>The transposed engine's edge geometries and the backward passes' own (depthwise crops, few j per group).</summary>
     public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
     {

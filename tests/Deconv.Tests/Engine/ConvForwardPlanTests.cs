@@ -47,13 +47,13 @@ public class ConvForwardPlanTests
     [Theory]
     [InlineData(DataLayout.ChannelsFirst)]
     [InlineData(DataLayout.ChannelsLast)]
-    public void Large_side_pixels_spaced_in_the_scratch_give_the_direct_path_bits(DataLayout layout)
+    public void Large_side_copied_with_spaced_pixels_or_merged_rows_gives_the_direct_path_bits(DataLayout layout)
     {
-        foreach (var c in BackwardCases.WithSpacedLargeSide(layout, bias: true))
+        foreach (var c in BackwardCases.WithSpacedLargeSide(layout, bias: true).Concat(BackwardCases.WithMergedRows(layout, bias: true)))
         {
             var direct = Plan(c, 1, direct: true).Run(c.Large);
             Assert.True(EngineCases.MaxRelativeError(direct, c.ForwardReference()) <= 1e-4);
-            foreach (var threads in new[] { 1, 2 })
+            foreach (var threads in new[] { 1, 2, 3 })
             {
                 var plan = Plan(c, threads, direct: false, parallelLimit: 0);
                 Assert.False(plan.IsDirect);

@@ -67,13 +67,14 @@ public class WeightGradientPlanTests
     [Theory]
     [InlineData(DataLayout.ChannelsFirst)]
     [InlineData(DataLayout.ChannelsLast)]
-    public void Large_side_pixels_spaced_in_the_scratch_agree_with_the_reference(DataLayout layout)
+    public void Large_side_copied_with_spaced_pixels_or_merged_rows_agrees_with_the_reference(DataLayout layout)
     {
-        foreach (var c in BackwardCases.WithSpacedLargeSide(layout, bias: false))
+        foreach (var c in BackwardCases.WithSpacedLargeSide(layout, bias: false).Concat(BackwardCases.WithMergedRows(layout, bias: false)))
         {
             var one = Plan(c, 1, direct: false).Run(c.Large, c.Small);
             Assert.True(EngineCases.MaxRelativeError(one, c.WeightGradientReference()) <= 1e-4);
             Assert.Equal(one, Plan(c, 2, direct: false, parallelLimit: 0).Run(c.Large, c.Small));
+            Assert.Equal(one, Plan(c, 3, direct: false, parallelLimit: 0).Run(c.Large, c.Small));
         }
     }
 
