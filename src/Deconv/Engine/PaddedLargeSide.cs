@@ -44,6 +44,9 @@ internal sealed unsafe class PaddedLargeSide
     /// <summary>The buffer's first element.</summary>
     public float* Data { get; }
 
+    /// <summary>Floats from one pixel of the buffer to the next (see <see cref="PixelStride"/>).</summary>
+    public int PixelFloats => _pixelStride;
+
     /// <summary>Floats held.</summary>
     public long Length => _buffer.Length;
 

@@ -73,11 +73,38 @@ public class ConvForwardPlanTests
             var whole = Plan(c, 1, direct: false).Run(c.Large);
             var plan = Plan(c, 1, direct: false);
             plan.TapBlock = random.Next(1, 4);
-            blocked += plan.TapBlock < c.Geometry.Axes.Aggregate(1, (p, a) => p * a.Kernel) ? 1 : 0;
+            blocked += plan.TapBlock < plan.KernelTaps ? 1 : 0;
             Assert.Equal(whole, plan.Run(c.Large));
         }
 
         Assert.True(blocked > 200, $"only {blocked} plans cut their taps into blocks");
+    }
+
+    [Fact]
+    public void Runs_of_last_axis_taps_are_merged_only_where_their_pixels_are_neighbours()
+    {
+        var axes = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 4, 2, 1, 1, 18) };
+        var dilated = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 3, 2, 2, 1, 18) };
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        foreach (var (geometry, merges) in new[]
+        {
+            (new ConvGeometry(2, 10, 3, 1, axes, layout), true), // dcgan4's input gradient: 3 channels x 4 taps in a run
+            (new ConvGeometry(2, 10, 21, 1, [new AxisGeometry(40, 7, 1, 1, 3, 40)], layout), true),
+            (new ConvGeometry(2, 10, 64, 1, axes, layout), false), // pixels spaced 80 floats apart
+            (new ConvGeometry(2, 10, 3, 1, dilated, layout), false),
+            (new ConvGeometry(2, 10, 6, 2, axes, layout), false), // a group's 3 channels of a pixel's 6
+        })
+        {
+            var c = BackwardCases.WithData(new Random(30), geometry, bias: true);
+            var direct = Plan(c, 1, direct: true).Run(c.Large);
+            Assert.True(EngineCases.MaxRelativeError(direct, c.ForwardReference()) <= 1e-4); // sums of up to 16 taps x 64 channels
+            var plan = Plan(c, 2, direct: false, parallelLimit: 0);
+            Assert.Equal(merges, plan.MergesLastAxisTaps);
+            Assert.Equal(geometry.Axes.Aggregate(1, (p, a) => p * a.Kernel) / (merges ? geometry.Axes[^1].Kernel : 1), plan.KernelTaps);
+            Assert.Equal(direct, plan.Run(c.Large));
+            plan.TapBlock = 1;
+            Assert.Equal(direct, plan.Run(c.Large));
+        }
     }
 
     [Fact]
