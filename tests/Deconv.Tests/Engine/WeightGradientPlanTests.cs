@@ -192,19 +192,37 @@ public class WeightGradientPlanTests
         Assert.Contains(dw, float.IsFinite);
     }
 
-    [Fact]
-    public void Non_finite_small_data_takes_the_exact_direct_path()
+    [Theory]
+    [InlineData(DataLayout.ChannelsFirst)]
+    [InlineData(DataLayout.ChannelsLast)]
+    public void Non_finite_small_data_takes_the_exact_direct_path(DataLayout layout)
     {
-        var geometry = new ConvGeometry(1, 4, 20, 1, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(30, 3, 2, 1, 1, 60)]);
-        var c = BackwardCases.WithData(new Random(106), geometry, bias: false);
-        c.Small[0] = float.PositiveInfinity;
-        var plan = new WeightGradientPlan(geometry);
-        Assert.False(plan.IsDirect);
-        var dw = plan.Run(c.Large, c.Small);
-        // Pixel 0's window starts in the padding: a padded path would make 0 * infinity = NaN there.
-        Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), dw.Select(float.IsNaN));
-        Assert.Contains(dw, v => float.IsInfinity(v));
-        Assert.Contains(dw, float.IsFinite);
+        // Each copy of small checks the values it copies: a non-finite one anywhere (first, middle, last) sends the run to
+        // the direct path, whichever copy (channel rows, lane blocks, depthwise pixels) and thread found it; the next run,
+        // on finite data, takes the fast path again.
+        foreach (var (groups, m, last) in new[] { (1, 20, 30), (4, 4, 30), (4, 4, 3) }) // depthwise rows of 3: not the row path
+        {
+            var geometry = new ConvGeometry(2, 4, m, groups, [new AxisGeometry(30, 3, 2, 1, 1, 60), new AxisGeometry(last, 3, 2, 1, 1, 2 * last)], layout);
+            var c = BackwardCases.WithData(new Random(106), geometry, bias: false);
+            foreach (var (threads, channelLanes) in new[] { (1, false), (1, true), (3, false), (3, true) })
+            {
+                var plan = new WeightGradientPlan(geometry, threads, direct: false, parallelLimit: 0, channelLanes);
+                Assert.False(plan.IsDirect);
+                var fast = plan.Run(c.Large, c.Small);
+                foreach (var at in new[] { 0, c.Small.Length / 2 + 3, c.Small.Length - 1 })
+                {
+                    var small = c.Small.ToArray();
+                    small[at] = float.PositiveInfinity;
+                    var dw = plan.Run(c.Large, small);
+                    var expected = ForwardConvolution.WeightGradient<double>(geometry, [.. c.Large.Select(v => (double)v)], [.. small.Select(v => (double)v)]);
+                    // Pixel 0's window starts in the padding: a padded path would make 0 * infinity = NaN there.
+                    Assert.Equal(expected.Select(double.IsNaN), dw.Select(float.IsNaN));
+                    Assert.Contains(dw, v => float.IsInfinity(v));
+                    Assert.Contains(dw, float.IsFinite);
+                    Assert.Equal(fast, plan.Run(c.Large, c.Small));
+                }
+            }
+        }
     }
 
     [Theory]
