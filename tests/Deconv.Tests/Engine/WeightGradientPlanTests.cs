@@ -45,6 +45,41 @@ public class WeightGradientPlanTests
     }
 
     [Fact]
+    public void Runs_of_last_axis_taps_are_merged_only_where_their_pixels_are_neighbours()
+    {
+        // Lanes over j: a merged run's lanes are (last-axis tap, j), every block of them in one item; the sums are the
+        // same chunk sums in the same order as with lanes over c, which never merges.
+        var axes = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 4, 2, 1, 1, 18) };
+        var dilated = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 3, 2, 2, 1, 18) };
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        foreach (var (geometry, merges) in new[]
+        {
+            (new ConvGeometry(2, 10, 3, 1, axes, layout), true), // 12 lanes: one block of one vector
+            (new ConvGeometry(2, 13, 21, 1, [new AxisGeometry(3, 64, 32, 1, 16, 64), new AxisGeometry(3, 64, 32, 1, 16, 64)], layout), true), // fcn's kernel: 84 blocks
+            (new ConvGeometry(1, 7, 21, 1, [new AxisGeometry(40, 7, 1, 1, 3, 40)], layout), true),
+            (new ConvGeometry(2, 10, 64, 1, axes, layout), false), // pixels spaced 80 floats apart
+            (new ConvGeometry(2, 10, 3, 1, dilated, layout), false),
+            (new ConvGeometry(2, 10, 6, 2, axes, layout), false), // a group's 3 channels of a pixel's 6
+        })
+        {
+            var c = BackwardCases.WithData(new Random(31), geometry, bias: false);
+            var byC = Plan(c, 1, direct: false, channelLanes: true);
+            Assert.False(byC.MergesLastAxisTaps);
+            var expected = byC.Run(c.Large, c.Small);
+            // Sums of up to 18 x 18 products (fcn's kernel over 3 x 3 pixels: 9) relative to the output's scale.
+            var reference = c.WeightGradientReference();
+            var scale = Math.Max(1, reference.Max(Math.Abs));
+            Assert.True(expected.Zip(reference, (a, b) => Math.Abs(a - b)).Max() / scale <= 1e-5, geometry.ToString());
+            foreach (var threads in new[] { 1, 3 })
+            {
+                var plan = Plan(c, threads, direct: false, parallelLimit: 0, channelLanes: false);
+                Assert.Equal(merges, plan.MergesLastAxisTaps);
+                Assert.Equal(expected, plan.Run(c.Large, c.Small));
+            }
+        }
+    }
+
+    [Fact]
     public void Fast_path_with_512_bit_vectors_gives_the_bits_of_the_hardware_width()
     {
         // 512-bit vectors (in software where the processor has none), both tile orientations: each value is the same chunk
