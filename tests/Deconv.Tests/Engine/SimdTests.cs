@@ -8,6 +8,27 @@ namespace Deconv.Tests.Engine;
 public sealed class SimdTests(ITestOutputHelper output)
 {
     [Fact]
+    public void AllFinite_finds_one_infinite_or_NaN_value_anywhere()
+    {
+        // Lengths around the 32-float blocks and the scalar tail; extreme finite values never count as non-finite.
+        float[] finite = [0f, -0f, float.MaxValue, float.MinValue, float.Epsilon, -float.Epsilon, 1e-40f, 3.5f];
+        foreach (var length in new[] { 0, 1, 7, 31, 32, 33, 64, 70, 97 })
+        {
+            var values = Enumerable.Range(0, length).Select(i => finite[i % finite.Length]).ToArray();
+            Assert.True(Simd.AllFinite(values));
+            for (var at = 0; at < length; at++)
+            {
+                foreach (var bad in new[] { float.PositiveInfinity, float.NegativeInfinity, float.NaN })
+                {
+                    var copy = values.ToArray();
+                    copy[at] = bad;
+                    Assert.False(Simd.AllFinite(copy), $"length {length}, {bad} at {at}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Zip_alternates_the_lanes_of_two_vectors_in_every_width()
     {
         var a = Enumerable.Range(0, 16).Select(i => (float)i).ToArray();
