@@ -74,6 +74,26 @@ internal static class BackwardCases
         return shapes.Select((axes, i) => WithData(new Random(20 + i), new ConvGeometry(2, 7, 64, 1, axes, layout), bias));
     }
 
+    /// <summary>
+    /// Geometries, in both layouts, whose runs of last-axis taps the backward plans take as one kernel tap (few
+    /// large-side channels, dilation 1: the taps' pixels are neighbours in the copy) or must not, and whether they do.
+    /// </summary>
+    public static IEnumerable<(ConvGeometry Geometry, bool Merges)> MergedTapGeometries()
+    {
+        var axes = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 4, 2, 1, 1, 18) };
+        var dilated = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 3, 2, 2, 1, 18) };
+        var fcnKernel = new[] { new AxisGeometry(3, 64, 32, 1, 16, 64), new AxisGeometry(3, 64, 32, 1, 16, 64) };
+        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
+        {
+            yield return (new ConvGeometry(2, 10, 3, 1, axes, layout), true); // dcgan4's shape: 3 channels x 4 taps in a run
+            yield return (new ConvGeometry(2, 13, 21, 1, fcnKernel, layout), true); // fcn's: 21 x 64
+            yield return (new ConvGeometry(1, 7, 21, 1, [new AxisGeometry(40, 7, 1, 1, 3, 40)], layout), true);
+            yield return (new ConvGeometry(2, 10, 64, 1, axes, layout), false); // pixels spaced 80 floats apart
+            yield return (new ConvGeometry(2, 10, 3, 1, dilated, layout), false);
+            yield return (new ConvGeometry(2, 10, 6, 2, axes, layout), false); // a group's 3 channels of a pixel's 6
+        }
+    }
+
     /// <summary>The transposed engine's edge geometries and the backward passes' own (depthwise crops, few j per group).</summary>
     public static TheoryData<string, int, int, int, int, AxisGeometry[]> EdgeGeometries()
     {

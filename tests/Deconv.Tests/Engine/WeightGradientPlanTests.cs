@@ -49,18 +49,7 @@ public class WeightGradientPlanTests
     {
         // Lanes over j: a merged run's lanes are (last-axis tap, j), every block of them in one item; the sums are the
         // same chunk sums in the same order as with lanes over c, which never merges.
-        var axes = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 4, 2, 1, 1, 18) };
-        var dilated = new[] { new AxisGeometry(6, 4, 2, 1, 1, 12), new AxisGeometry(9, 3, 2, 2, 1, 18) };
-        foreach (var layout in new[] { DataLayout.ChannelsFirst, DataLayout.ChannelsLast })
-        foreach (var (geometry, merges) in new[]
-        {
-            (new ConvGeometry(2, 10, 3, 1, axes, layout), true), // 12 lanes: one block of one vector
-            (new ConvGeometry(2, 13, 21, 1, [new AxisGeometry(3, 64, 32, 1, 16, 64), new AxisGeometry(3, 64, 32, 1, 16, 64)], layout), true), // fcn's kernel: 84 blocks
-            (new ConvGeometry(1, 7, 21, 1, [new AxisGeometry(40, 7, 1, 1, 3, 40)], layout), true),
-            (new ConvGeometry(2, 10, 64, 1, axes, layout), false), // pixels spaced 80 floats apart
-            (new ConvGeometry(2, 10, 3, 1, dilated, layout), false),
-            (new ConvGeometry(2, 10, 6, 2, axes, layout), false), // a group's 3 channels of a pixel's 6
-        })
+        foreach (var (geometry, merges) in BackwardCases.MergedTapGeometries())
         {
             var c = BackwardCases.WithData(new Random(31), geometry, bias: false);
             var byC = Plan(c, 1, direct: false, channelLanes: true);
