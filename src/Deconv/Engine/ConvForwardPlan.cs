@@ -132,14 +132,9 @@ public sealed unsafe class ConvForwardPlan
             return;
         }
 
-        _tapOffsets = _scratch.TapOffsets();
-        _tapChannels = _g.Mg;
-        if (!_depthwise && _g.A2.Kernel > 1 && _g.A2.Dilation == 1 && _scratch.PixelFloats == _g.Mg)
-        {
-            // See MergesLastAxisTaps: the first tap of each run of K2 stands for them all.
-            _tapOffsets = [.. _tapOffsets.Where((_, t) => t % _g.A2.Kernel == 0)];
-            _tapChannels = _g.A2.Kernel * _g.Mg;
-        }
+        var run = _depthwise ? 1 : _scratch.ContiguousTapRun; // see MergesLastAxisTaps
+        _tapOffsets = _scratch.TapOffsets(run);
+        _tapChannels = run * _g.Mg;
 
         _windowOffsets = _scratch.WindowOffsets();
         _packedArray = new AlignedBuffer(packedLength!.Value);

@@ -44,9 +44,6 @@ internal sealed unsafe class PaddedLargeSide
     /// <summary>The buffer's first element.</summary>
     public float* Data { get; }
 
-    /// <summary>Floats from one pixel of the buffer to the next (see <see cref="PixelStride"/>).</summary>
-    public int PixelFloats => _pixelStride;
-
     /// <summary>Floats held.</summary>
     public long Length => _buffer.Length;
 
@@ -81,14 +78,21 @@ internal sealed unsafe class PaddedLargeSide
     public int TapOffset(int k0, int k1, int k2) =>
         (int)(((((long)k0 * _g.A0.Dilation) * _padded1 + (long)k1 * _g.A1.Dilation) * _padded2 + (long)k2 * _g.A2.Dilation) * _pixelStride);
 
-    /// <summary>The offsets of every tap, ascending in (k0, k1, k2).</summary>
-    public int[] TapOffsets()
+    /// <summary>
+    /// Taps along the last axis whose values, channel after channel, are one contiguous run of the buffer: K2 with
+    /// dilation 1 and pixels M/G floats apart (fewer than 64 channels, one group), else 1. The backward plans take such
+    /// a run as one kernel tap of K2 x M/G values, summed in the same order.
+    /// </summary>
+    public int ContiguousTapRun => _g.A2.Kernel > 1 && _g.A2.Dilation == 1 && _pixelStride == _g.Mg ? _g.A2.Kernel : 1;
+
+    /// <summary>The offsets of every tap, ascending in (k0, k1, k2); with <paramref name="run"/> (a divisor of K2), of the first of each run of taps.</summary>
+    public int[] TapOffsets(int run = 1)
     {
-        var offsets = new int[_g.A0.Kernel * _g.A1.Kernel * _g.A2.Kernel];
+        var offsets = new int[_g.A0.Kernel * _g.A1.Kernel * (_g.A2.Kernel / run)];
         var t = 0;
         for (var k0 = 0; k0 < _g.A0.Kernel; k0++)
         for (var k1 = 0; k1 < _g.A1.Kernel; k1++)
-        for (var k2 = 0; k2 < _g.A2.Kernel; k2++)
+        for (var k2 = 0; k2 < _g.A2.Kernel; k2 += run)
         {
             offsets[t++] = TapOffset(k0, k1, k2);
         }

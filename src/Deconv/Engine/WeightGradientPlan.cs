@@ -85,7 +85,7 @@ public sealed unsafe class WeightGradientPlan
     private readonly int[]? _tapOffsets, _windowOffsets;
     private readonly WorkItem[]? _items;
     private readonly int _width, _jBlocks, _pixels;
-    private readonly int _mergedTaps = 1; // lanes over j: last-axis taps each kernel tap stands for (see MergesLastAxisTaps)
+    private readonly int _mergedTaps; // lanes over j: last-axis taps each kernel tap stands for (see MergesLastAxisTaps)
     private readonly int _laneValues; // lanes over j: the values a kernel tap's lanes run over, _mergedTaps x M/G
     private readonly int _smallRowStride; // floats between rows c of small [C][pixels]: pixels rounded up, off multiples of 4 KiB
     private readonly int _cLanesPerGroup; // with lanes over c: the lanes of a group's blocks of c, zero past C/G
@@ -157,19 +157,13 @@ public sealed unsafe class WeightGradientPlan
             return;
         }
 
-        _tapOffsets = _large.TapOffsets();
         _windowOffsets = _large.WindowOffsets();
         _pixels = _windowOffsets.Length;
         _depthwise = _g.Cg == 1 && _g.Mg == 1;
         // Vectors over j waste most lanes when a group has fewer j than a vector has lanes.
         _channelLanes = !_depthwise && _g.Mg <= MaxRowsPerGroup && (channelLanes ?? (_g.Mg < _width && _g.Cg > _g.Mg));
-        if (!_channelLanes && !_depthwise && _g.A2.Kernel > 1 && _g.A2.Dilation == 1 && _large.PixelFloats == _g.Mg)
-        {
-            // See MergesLastAxisTaps: the first tap of each run of K2 stands for them all.
-            _mergedTaps = _g.A2.Kernel;
-            _tapOffsets = [.. _tapOffsets.Where((_, t) => t % _mergedTaps == 0)];
-        }
-
+        _mergedTaps = _channelLanes || _depthwise ? 1 : _large.ContiguousTapRun; // see MergesLastAxisTaps
+        _tapOffsets = _large.TapOffsets(_mergedTaps);
         _laneValues = _mergedTaps * _g.Mg;
         _jBlocks = (_laneValues + 2 * _width - 1) / (2 * _width);
         var cLaneBlocks = (_g.Cg + 2 * _width - 1) / (2 * _width);
