@@ -169,6 +169,9 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>SIMD lanes per vector of the fast paths on this machine (1 without SIMD).</summary>
     internal int VectorWidth { get; }
 
+    /// <summary>Tests: whether the direct path runs in matrix form (see <see cref="DirectPath.UsesMatrix"/>).</summary>
+    internal bool DirectUsesMatrix => _direct?.UsesMatrix ?? false;
+
     /// <summary>y = activation(conv_transpose(x, w) + bias); x: <see cref="ConvGeometry.InputShape"/>, y: <see cref="ConvGeometry.OutputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
     /// <exception cref="InvalidOperationException">Another thread is running this plan (fast paths only).</exception>

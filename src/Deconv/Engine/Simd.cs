@@ -30,6 +30,9 @@ internal unsafe interface ISimd<TV>
 
     static abstract void Store(float* p, TV value);
 
+    /// <summary>Lane <paramref name="index"/> of <paramref name="value"/>.</summary>
+    static abstract float Lane(TV value, int index);
+
     /// <summary>The lanes of <paramref name="a"/> and <paramref name="b"/> alternated: <c>a0 b0 a1 b1 ...</c>, the first half of them in <c>Low</c>.</summary>
     static abstract (TV Low, TV High) Zip(TV a, TV b);
 
@@ -46,6 +49,7 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     public static void Store(float* p, Vector512<float> value) => value.Store(p);
+    public static float Lane(Vector512<float> value, int index) => value.GetElement(index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector512<float> Low, Vector512<float> High) Zip(Vector512<float> a, Vector512<float> b)
@@ -86,6 +90,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     public static void Store(float* p, Vector256<float> value) => value.Store(p);
+    public static float Lane(Vector256<float> value, int index) => value.GetElement(index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<float> Low, Vector256<float> High) Zip(Vector256<float> a, Vector256<float> b)
@@ -130,6 +135,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> addend) => Vector128.FusedMultiplyAdd(a, b, addend);
     public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     public static void Store(float* p, Vector128<float> value) => value.Store(p);
+    public static float Lane(Vector128<float> value, int index) => value.GetElement(index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector128<float> Low, Vector128<float> High) Zip(Vector128<float> a, Vector128<float> b) =>
@@ -154,6 +160,7 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     public static float Fma(float a, float b, float addend) => MathF.FusedMultiplyAdd(a, b, addend);
     public static float Add(float a, float b) => a + b;
     public static void Store(float* p, float value) => *p = value;
+    public static float Lane(float value, int index) => value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (float Low, float High) Zip(float a, float b) => (a, b);
