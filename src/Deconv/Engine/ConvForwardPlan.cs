@@ -43,6 +43,7 @@ public sealed unsafe class ConvForwardPlan
     private readonly float[] _bias; // [C], zeros when no bias was given
     private readonly PaddedLargeSide? _scratch;
     private readonly DepthwiseRowPath? _rows; // depthwise channels-first with rows of at least half a vector
+    private readonly MatrixForm? _matrix; // the direct path's sums in matrix form: see DirectUsesMatrix
     private readonly AlignedBuffer? _packedArray;
     private readonly long[]? _panelOffsets; // [group * blocks + block]
     private readonly int[]? _tapOffsets, _windowOffsets; // _tapOffsets: each kernel tap's (see _tapChannels)
@@ -78,10 +79,11 @@ public sealed unsafe class ConvForwardPlan
 
     /// <summary>
     /// Tests' constructor: <paramref name="direct"/> forces a path (the fast one still needs finite weights), <paramref name="parallelLimit"/>
-    /// the size from which work is split, <paramref name="simd"/> the vector width (wider than the hardware's runs in software).
+    /// the size from which work is split, <paramref name="simd"/> the vector width (wider than the hardware's runs in software),
+    /// <paramref name="matrix"/> whether the direct path runs in matrix form (see <see cref="DirectUsesMatrix"/>).
     /// </summary>
     internal ConvForwardPlan(ConvGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int threads, bool? direct, long parallelLimit,
-        SimdWidth? simd = null)
+        SimdWidth? simd = null, bool? matrix = null)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         Check.Lengths(geometry, geometry.OutputLength, geometry.OutputLength, weight.Length, bias.Length, geometry.InputChannels);
@@ -107,6 +109,12 @@ public sealed unsafe class ConvForwardPlan
         var useDirect = direct ?? geometry.MultiplyAdds <= ConvTransposePlan.DirectLimit;
         if (useDirect || geometry.InputLength == 0 || !Simd.AllFinite(_weight))
         {
+            var (rows, outputs) = ((long)_g.M * _g.A0.Output * _g.A1.Output * _g.A2.Output, (long)_g.C * _plane);
+            if (matrix ?? MatrixForm.Suits(rows, outputs, products: geometry.MultiplyAdds / Math.Max(1, _g.N), _simd))
+            {
+                _matrix = BuildMatrix();
+            }
+
             return;
         }
 
@@ -196,6 +204,9 @@ public sealed unsafe class ConvForwardPlan
     /// <summary>Whether channels-first work items go block by block of output channels (see <see cref="Items"/>).</summary>
     internal bool GoesBlockByBlock => _g.Layout == DataLayout.ChannelsFirst && (_packedArray?.Length ?? 0) * sizeof(float) > BlockByBlockAbove;
 
+    /// <summary>Whether the direct path's sums run in <see cref="MatrixForm"/> (when it suits, see <see cref="MatrixForm.Suits"/>).</summary>
+    internal bool DirectUsesMatrix => _matrix is not null;
+
     /// <summary>Whether the plan computes depthwise channels-first plane by plane (<see cref="DepthwiseRowPath"/>).</summary>
     internal bool UsesRowPath => _rows is not null;
 
@@ -203,7 +214,7 @@ public sealed unsafe class ConvForwardPlan
     public bool RunsInParallel => _parallel;
 
     /// <summary>Floats the plan holds besides the geometry: weight copy, packed panels, bias and input scratch.</summary>
-    public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0);
+    public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0) + (_matrix?.ExtraFloats ?? 0);
 
     /// <summary>y = conv(x, w) + bias; x: <see cref="ConvGeometry.OutputShape"/>, y: <see cref="ConvGeometry.InputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
@@ -228,7 +239,12 @@ public sealed unsafe class ConvForwardPlan
 
         if (_scratch is null)
         {
-            RunDirect(x, y);
+            // The matrix form multiplies every value of x by zeros too, which is exact only for finite ones.
+            if (_matrix is null || !_matrix.Run(x, y, _g.N))
+            {
+                RunDirect(x, y);
+            }
+
             return;
         }
 
@@ -621,6 +637,53 @@ public sealed unsafe class ConvForwardPlan
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The direct path's matrix form of one image: row (position p of x ascending, then channel j) holds, at output (c, i),
+    /// the weight w[c, j - g*M/G, k] that carries x[j, p] to y[c, i] (g = c's group, p = i*S + k*D - crop_begin on every
+    /// axis), and zero where no tap does. Rows in that order bring each output its products taps ascending, then j
+    /// ascending, the order of <see cref="RunDirect"/>.
+    /// </summary>
+    private MatrixForm BuildMatrix()
+    {
+        var g = _g;
+        var outPlane = g.A0.Output * g.A1.Output * g.A2.Output;
+        var form = new MatrixForm(g.M * outPlane, g.C * (int)_plane, imageInputs: g.M * outPlane, _simd);
+        for (var p0 = 0; p0 < g.A0.Output; p0++)
+        for (var p1 = 0; p1 < g.A1.Output; p1++)
+        for (var p2 = 0; p2 < g.A2.Output; p2++)
+        for (var j = 0; j < g.M; j++)
+        {
+            form.SetInput(((p0 * g.A1.Output + p1) * g.A2.Output + p2) * g.M + j, (int)g.OutputIndex(0, j, p0, p1, p2));
+        }
+
+        for (var c = 0; c < g.C; c++)
+        for (var i0 = 0; i0 < g.A0.Input; i0++)
+        for (var i1 = 0; i1 < g.A1.Input; i1++)
+        for (var i2 = 0; i2 < g.A2.Input; i2++)
+        {
+            var output = g.InputIndex(0, c, i0, i1, i2);
+            form.SetBias(output, _bias[c]);
+            for (var k0 = 0; k0 < g.A0.Kernel; k0++)
+            for (var k1 = 0; k1 < g.A1.Kernel; k1++)
+            for (var k2 = 0; k2 < g.A2.Kernel; k2++)
+            {
+                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
+                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
+                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
+                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                {
+                    var firstRow = ((p0 * g.A1.Output + p1) * g.A2.Output + p2) * g.M + c / g.Cg * g.Mg;
+                    for (var j = 0; j < g.Mg; j++)
+                    {
+                        form.Set(firstRow + j, output, _weight[g.WeightIndex(c, j, k0, k1, k2)]);
+                    }
+                }
+            }
+        }
+
+        return form;
     }
 
     /// <summary>The same sums as the fast path, skipping positions outside x instead of reading padding.</summary>

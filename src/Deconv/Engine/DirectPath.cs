@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -12,22 +11,11 @@ namespace Deconv.Engine;
 /// problems (nothing to pack, no scratch) and as the fallback.
 /// </summary>
 /// <remarks>
-/// The smallest problems run in matrix form (see <see cref="UsesMatrix"/>): one image's output, as SIMD vectors, is
-/// the sum over its input values of each value times a row of a matrix built from the weights. The rows go by input
-/// position descending, then channel ascending, which brings every output its products taps ascending, then channels
-/// ascending: the same chains, plus exact zeros (a finite value times a zero weight adds +-0, which changes no sum
-/// but a zero's sign, as the padding of the phase paths does). Non-finite input takes the loops over products.
+/// The smallest problems run in <see cref="MatrixForm"/>, its rows by input position descending, then channel
+/// ascending: that brings every output its products taps ascending, then channels ascending, the order of the loops.
 /// </remarks>
-internal sealed unsafe class DirectPath
+internal sealed class DirectPath
 {
-    /// <summary>
-    /// Largest matrix (floats) of the matrix form: 64 KB, in L2 (the seed cases' are 9-16 rows of 16 outputs, 0.6-1 KB).
-    /// </summary>
-    private const int MatrixLimit = 16 * 1024;
-
-    /// <summary>Most vectors of sums kept in registers at once (independent chains, so the fused multiply-adds overlap).</summary>
-    private const int BlockVectors = 4;
-
     private readonly Lifted _g;
     private readonly float[] _weight;
     private readonly float[] _bias;
@@ -45,13 +33,7 @@ internal sealed unsafe class DirectPath
     private readonly int[] _yOffset;
     private readonly int[] _offsets;
 
-    // The matrix form (null when not used): _matrix [row][_matrixWidth] over one image's outputs in y's order, padded
-    // to whole vectors; row r multiplies the input value at _rowInputs[r] (an offset within the image); _biasRow holds
-    // each output's bias.
-    private readonly AlignedBuffer? _matrix, _biasRow;
-    private readonly int[]? _rowInputs;
-    private readonly int _matrixWidth;
-    private readonly SimdWidth _simd;
+    private readonly MatrixForm? _matrix; // null when the loops over products run: see UsesMatrix
 
     /// <summary>
     /// The product lists, and the matrix form when it suits; tests force it with <paramref name="matrix"/> (true or false)
@@ -122,21 +104,15 @@ internal sealed unsafe class DirectPath
             }
         }
 
-        _simd = simd ?? SimdSupport.Best;
-        var width = (int)_simd;
-        var rows = (long)g.C * inPlane;
-        var outputs = (long)g.M * outPlane;
-        var matrixWidth = (outputs + width - 1) / width * width;
-        // Only where it does no more work than the loops: its vector multiply-adds at most the products of an image.
-        var suits = rows * matrixWidth <= MatrixLimit && rows * (matrixWidth / width) <= (long)_offsets.Length / 2 * g.Cg * g.Mg * g.G;
-        if (outputs > 0 && (matrix ?? suits))
+        var simdWidth = simd ?? SimdSupport.Best;
+        var (rows, outputs) = ((long)g.C * inPlane, (long)g.M * outPlane);
+        if (matrix ?? MatrixForm.Suits(rows, outputs, products: _offsets.Length / 2L * g.Cg * g.M, simdWidth))
         {
-            _matrixWidth = (int)matrixWidth;
-            (_matrix, _biasRow, _rowInputs) = BuildMatrix(g, weight, bias, _matrixWidth, BlockVectors * width);
+            _matrix = BuildMatrix(g, weight, bias, simdWidth);
         }
     }
 
-    /// <summary>Whether the plan's sums run in matrix form: at most <see cref="MatrixLimit"/> floats of matrix, and no more vector multiply-adds than products.</summary>
+    /// <summary>Whether the sums run in <see cref="MatrixForm"/> (when it suits, see <see cref="MatrixForm.Suits"/>).</summary>
     public bool UsesMatrix => _matrix is not null;
 
     /// <summary>
@@ -144,12 +120,11 @@ internal sealed unsafe class DirectPath
     /// weight w[c, j, k] that carries x[c, p] to y[m, o] (m = g*M/G + j, o = p*S + k*D - crop_begin on every axis),
     /// and zero where no tap does.
     /// </summary>
-    private static (AlignedBuffer Matrix, AlignedBuffer BiasRow, int[] RowInputs) BuildMatrix(Lifted g, float[] weight, float[] bias, int matrixWidth, int block)
+    private static MatrixForm BuildMatrix(Lifted g, float[] weight, float[] bias, SimdWidth simd)
     {
         var inPlane = g.A0.Input * g.A1.Input * g.A2.Input;
-        var matrix = new AlignedBuffer((long)g.C * inPlane * matrixWidth);
-        matrix.AsSpan().Clear();
-        var rowInputs = new int[g.C * inPlane];
+        var outputs = g.M * g.A0.Output * g.A1.Output * g.A2.Output;
+        var form = new MatrixForm(g.C * inPlane, outputs, imageInputs: g.C * inPlane, simd);
         var position = 0; // flat input position (i0, i1, i2), row-major
         for (var i0 = 0; i0 < g.A0.Input; i0++)
         for (var i1 = 0; i1 < g.A1.Input; i1++)
@@ -157,8 +132,7 @@ internal sealed unsafe class DirectPath
         for (var c = 0; c < g.C; c++)
         {
             var row = (inPlane - 1 - position) * g.C + c;
-            rowInputs[row] = (int)g.InputIndex(0, c, i0, i1, i2);
-            var target = matrix.Data + (long)row * matrixWidth;
+            form.SetInput(row, (int)g.InputIndex(0, c, i0, i1, i2));
             var group = c / g.Cg;
             for (var j = 0; j < g.Mg; j++)
             for (var k0 = 0; k0 < g.A0.Kernel; k0++)
@@ -170,31 +144,28 @@ internal sealed unsafe class DirectPath
                 var o2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
                 if ((uint)o0 < (uint)g.A0.Output && (uint)o1 < (uint)g.A1.Output && (uint)o2 < (uint)g.A2.Output)
                 {
-                    target[g.OutputIndex(0, group * g.Mg + j, o0, o1, o2)] = weight[g.WeightIndex(c, j, k0, k1, k2)];
+                    form.Set(row, g.OutputIndex(0, group * g.Mg + j, o0, o1, o2), weight[g.WeightIndex(c, j, k0, k1, k2)]);
                 }
             }
         }
 
-        var biasRow = new AlignedBuffer((matrixWidth + block - 1) / block * block);
-        biasRow.AsSpan().Clear();
         for (var m = 0; m < g.M; m++)
         for (var o0 = 0; o0 < g.A0.Output; o0++)
         for (var o1 = 0; o1 < g.A1.Output; o1++)
         for (var o2 = 0; o2 < g.A2.Output; o2++)
         {
-            biasRow.Data[g.OutputIndex(0, m, o0, o1, o2)] = bias[m];
+            form.SetBias(g.OutputIndex(0, m, o0, o1, o2), bias[m]);
         }
 
-        return (matrix, biasRow, rowInputs);
+        return form;
     }
 
-    public long ExtraFloats => _weight.Length + _offsets.Length + _yOffset.Length + 2L * _groups.Length
-        + (_matrix?.Length ?? 0) + (_biasRow?.Length ?? 0) + (_rowInputs?.Length ?? 0);
+    public long ExtraFloats => _weight.Length + _offsets.Length + _yOffset.Length + 2L * _groups.Length + (_matrix?.ExtraFloats ?? 0);
 
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         // The matrix form multiplies every input value by zeros too, which is exact only for finite ones.
-        if (_matrix is null || !RunMatrix(x, y))
+        if (_matrix is null || !_matrix.Run(x, y, _g.N))
         {
             RunProducts(x, y);
         }
@@ -206,93 +177,6 @@ internal sealed unsafe class DirectPath
             {
                 v = Activations.Apply(v, _activation, _slope);
             }
-        }
-    }
-
-    /// <summary>The matrix form; false (y partly written) when an input value is not finite.</summary>
-    private bool RunMatrix(ReadOnlySpan<float> x, Span<float> y) => _simd switch
-    {
-        SimdWidth.V512 => RunMatrix<Vector512<float>, Simd512>(x, y),
-        SimdWidth.V256 => RunMatrix<Vector256<float>, Simd256>(x, y),
-        SimdWidth.V128 => RunMatrix<Vector128<float>, Simd128>(x, y),
-        _ => RunMatrix<float, SimdScalar>(x, y),
-    };
-
-    /// <summary>
-    /// Each image's outputs, <see cref="BlockVectors"/> vectors at a time, each vector's lanes one chain over the rows;
-    /// beside them a chain of value * 0 (NaN once a value is not finite) checks the input as it is read.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool RunMatrix<TV, TS>(ReadOnlySpan<float> x, Span<float> y)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        var width = TS.Width;
-        var (rows, matrixWidth, outputs) = (_rowInputs!.Length, _matrixWidth, _yOffset.Length * _g.M);
-        var matrix = _matrix!.Data;
-        var biasRow = _biasRow!.Data;
-        var check = TS.Zero;
-        fixed (float* xp = x, yp = y)
-        fixed (int* rowInputs = _rowInputs)
-        {
-            for (var n = 0; n < _g.N; n++)
-            {
-                var image = xp + (long)n * rows;
-                var target = yp + (long)n * outputs;
-                for (var first = 0; first < outputs; first += BlockVectors * width)
-                {
-                    var vectors = Math.Min(BlockVectors, (matrixWidth - first) / width);
-                    TV s0 = TS.Zero, s1 = TS.Zero, s2 = TS.Zero, s3 = TS.Zero;
-                    var row = matrix + first;
-                    for (var r = 0; r < rows; r++, row += matrixWidth)
-                    {
-                        var value = TS.Broadcast(image[rowInputs[r]]);
-                        check = TS.Fma(value, TS.Zero, check);
-                        s0 = TS.Fma(value, TS.Load(row), s0);
-                        if (vectors > 1)
-                        {
-                            s1 = TS.Fma(value, TS.Load(row + width), s1);
-                            if (vectors > 2)
-                            {
-                                s2 = TS.Fma(value, TS.Load(row + 2 * width), s2);
-                                if (vectors > 3)
-                                {
-                                    s3 = TS.Fma(value, TS.Load(row + 3 * width), s3);
-                                }
-                            }
-                        }
-                    }
-
-                    // sum + bias, as the loops over products add it (the bias row is padded to whole blocks).
-                    var bias = biasRow + first;
-                    var to = target + first;
-                    var valid = outputs - first;
-                    Finish<TV, TS>(TS.Add(s0, TS.Load(bias)), to, valid);
-                    Finish<TV, TS>(TS.Add(s1, TS.Load(bias + width)), to + width, valid - width);
-                    Finish<TV, TS>(TS.Add(s2, TS.Load(bias + 2 * width)), to + 2 * width, valid - 2 * width);
-                    Finish<TV, TS>(TS.Add(s3, TS.Load(bias + 3 * width)), to + 3 * width, valid - 3 * width);
-                }
-            }
-        }
-
-        return float.IsFinite(TS.Lane(check, 0));
-    }
-
-    /// <summary>Stores the <paramref name="valid"/> first lanes of <paramref name="sums"/> (all when a vector's worth or more; none when none) at <paramref name="y"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TV, TS>(TV sums, float* y, int valid)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        if (valid >= TS.Width)
-        {
-            TS.Store(y, sums);
-            return;
-        }
-
-        for (var i = 0; i < valid; i++)
-        {
-            y[i] = TS.Lane(sums, i);
         }
     }
 

@@ -45,6 +45,45 @@ public class ConvForwardPlanTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(16)] // wider than the hardware's vectors runs in software
+    public void Direct_path_in_matrix_form_gives_the_bits_of_its_loops(int lanes)
+    {
+        var random = new Random(40 + lanes);
+        for (var i = 0; i < 150; i++)
+        {
+            var c = BackwardCases.Random(random, maxMultiplyAdds: ConvTransposePlan.DirectLimit);
+            var loops = new ConvForwardPlan(c.Geometry, c.W, c.Bias, 1, direct: true, ConvTransposePlan.ParallelLimit, (SimdWidth)lanes, matrix: false);
+            var matrix = new ConvForwardPlan(c.Geometry, c.W, c.Bias, 1, direct: true, ConvTransposePlan.ParallelLimit, (SimdWidth)lanes, matrix: true);
+            Assert.True(matrix.DirectUsesMatrix);
+            Assert.False(loops.DirectUsesMatrix);
+            Assert.Equal(loops.Run(c.Large), matrix.Run(c.Large));
+
+            // One value not finite anywhere: the loops, with the same bits (0 * infinity would be NaN).
+            var large = (float[])c.Large.Clone();
+            if (large.Length > 0)
+            {
+                large[random.Next(large.Length)] = random.Next(3) switch { 0 => float.PositiveInfinity, 1 => float.NegativeInfinity, _ => float.NaN };
+                Assert.Equal(loops.Run(large), matrix.Run(large));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 2, 1, 0, 4)] // the seed cases' forward convolutions
+    [InlineData(2, 2, 2, 0, 4)]
+    [InlineData(4, 2, 1, 0, 4)]
+    public void Seed_cases_run_in_matrix_form(int input, int kernel, int stride, int cropBegin, int output)
+    {
+        var axis = new AxisGeometry(input, kernel, stride, 1, cropBegin, output);
+        var plan = new ConvForwardPlan(new ConvGeometry(1, 1, 1, 1, [axis, axis]), new float[kernel * kernel]);
+        Assert.True(plan.IsDirect);
+        Assert.Equal(SimdSupport.Best != SimdWidth.Scalar, plan.DirectUsesMatrix);
+    }
+
+    [Theory]
     [InlineData(DataLayout.ChannelsFirst)]
     [InlineData(DataLayout.ChannelsLast)]
     public void Large_side_copied_with_spaced_pixels_or_merged_rows_gives_the_direct_path_bits(DataLayout layout)
