@@ -219,6 +219,7 @@ public sealed unsafe class ConvForwardPlan
     /// <summary>y = conv(x, w) + bias; x: <see cref="ConvGeometry.OutputShape"/>, y: <see cref="ConvGeometry.InputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
     /// <exception cref="InvalidOperationException">Another thread is running this plan.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a tiny case's first calls, too, at full speed (see DirectPath.Run)
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length != _largeLength)

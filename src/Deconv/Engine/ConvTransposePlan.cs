@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Deconv.Reference;
 
 namespace Deconv.Engine;
@@ -175,6 +176,7 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>y = activation(conv_transpose(x, w) + bias); x: <see cref="ConvGeometry.InputShape"/>, y: <see cref="ConvGeometry.OutputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>
     /// <exception cref="InvalidOperationException">Another thread is running this plan (fast paths only).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a tiny case's first calls, too, at full speed (see DirectPath.Run)
     public void Run(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length != _inputLength)
