@@ -670,10 +670,7 @@ public sealed unsafe class ConvForwardPlan
             for (var k1 = 0; k1 < g.A1.Kernel; k1++)
             for (var k2 = 0; k2 < g.A2.Kernel; k2++)
             {
-                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
-                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
-                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
-                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                if (g.Reaches(i0, i1, i2, k0, k1, k2, out var p0, out var p1, out var p2))
                 {
                     var firstRow = ((p0 * g.A1.Output + p1) * g.A2.Output + p2) * g.M + c / g.Cg * g.Mg;
                     for (var j = 0; j < g.Mg; j++)
@@ -703,10 +700,7 @@ public sealed unsafe class ConvForwardPlan
             for (var k1 = 0; k1 < g.A1.Kernel; k1++)
             for (var k2 = 0; k2 < g.A2.Kernel; k2++)
             {
-                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
-                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
-                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
-                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                if (g.Reaches(i0, i1, i2, k0, k1, k2, out var p0, out var p1, out var p2))
                 {
                     for (var j = 0; j < g.Mg; j++)
                     {

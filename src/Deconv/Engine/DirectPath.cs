@@ -139,10 +139,7 @@ internal sealed class DirectPath
             for (var k1 = 0; k1 < g.A1.Kernel; k1++)
             for (var k2 = 0; k2 < g.A2.Kernel; k2++)
             {
-                var o0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
-                var o1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
-                var o2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
-                if ((uint)o0 < (uint)g.A0.Output && (uint)o1 < (uint)g.A1.Output && (uint)o2 < (uint)g.A2.Output)
+                if (g.Reaches(i0, i1, i2, k0, k1, k2, out var o0, out var o1, out var o2))
                 {
                     form.Set(row, g.OutputIndex(0, group * g.Mg + j, o0, o1, o2), weight[g.WeightIndex(c, j, k0, k1, k2)]);
                 }

@@ -853,10 +853,7 @@ public sealed unsafe class WeightGradientPlan
             for (var i1 = 0; i1 < g.A1.Input; i1++)
             for (var i2 = 0; i2 < g.A2.Input; i2++)
             {
-                var p0 = i0 * g.A0.Stride + k0 * g.A0.Dilation - g.A0.CropBegin;
-                var p1 = i1 * g.A1.Stride + k1 * g.A1.Dilation - g.A1.CropBegin;
-                var p2 = i2 * g.A2.Stride + k2 * g.A2.Dilation - g.A2.CropBegin;
-                if ((uint)p0 < (uint)g.A0.Output && (uint)p1 < (uint)g.A1.Output && (uint)p2 < (uint)g.A2.Output)
+                if (g.Reaches(i0, i1, i2, k0, k1, k2, out var p0, out var p1, out var p2))
                 {
                     sum = MathF.FusedMultiplyAdd(large[(int)g.OutputIndex(n, m, p0, p1, p2)], small[(int)g.InputIndex(n, c, i0, i1, i2)], sum);
                 }

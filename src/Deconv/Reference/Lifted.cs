@@ -32,6 +32,18 @@ internal readonly struct Lifted
     /// <summary>Offset of y[n, m, o0, o1, o2] in the transposed convolution's output (M channels, lengths Output).</summary>
     public long OutputIndex(int n, int m, int o0, int o1, int o2) => Index(n, m, M, o0, o1, o2, A0.Output, A1.Output, A2.Output);
 
+    /// <summary>
+    /// Where input position (i0, i1, i2) lands through tap (k0, k1, k2): <c>o = i*S + k*D - crop_begin</c> on every
+    /// axis; false when that falls outside the output (cropped).
+    /// </summary>
+    public bool Reaches(int i0, int i1, int i2, int k0, int k1, int k2, out int o0, out int o1, out int o2)
+    {
+        o0 = i0 * A0.Stride + k0 * A0.Dilation - A0.CropBegin;
+        o1 = i1 * A1.Stride + k1 * A1.Dilation - A1.CropBegin;
+        o2 = i2 * A2.Stride + k2 * A2.Dilation - A2.CropBegin;
+        return (uint)o0 < (uint)A0.Output && (uint)o1 < (uint)A1.Output && (uint)o2 < (uint)A2.Output;
+    }
+
     /// <summary>Offset of w[c, j, k0, k1, k2] in the weight <c>[C, M/G, k0, k1, k2]</c>.</summary>
     public long WeightIndex(int c, int j, int k0, int k1, int k2) =>
         ((((long)c * Mg + j) * A0.Kernel + k0) * A1.Kernel + k1) * A2.Kernel + k2;
