@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Deconv.Engine;
 
@@ -191,10 +190,10 @@ internal static unsafe class PixelKernels
         // a{vector}{channel}
         TV a000 = TS.Zero, a100 = TS.Zero, a001 = TS.Zero, a101 = TS.Zero, a002 = TS.Zero, a102 = TS.Zero;
         TV a003 = TS.Zero, a103 = TS.Zero, a004 = TS.Zero, a104 = TS.Zero, a005 = TS.Zero, a105 = TS.Zero;
-        // Rows of two cache lines or more (unet's 32 floats) are read one line in two, which the hardware prefetchers
-        // did not keep up with: asked for 8 channels ahead, unet ran 2% faster at 1 thread and 4% at 2 (in alternation,
-        // four runs); with rows of one line (unet3d) it cost 1-2%, so shorter rows are left to the hardware.
-        var ahead = channelStride >= 32 && Sse.IsSupported ? 8 * channelStride : 0;
+        // The input is left to the hardware prefetchers. (Asked for 8 channels ahead, unet had run 2-4% faster in session 8;
+        // in session 10, call by call on one plan, it ran 0-2% slower at 1 and 2 threads in quiet stretches and up to 11%
+        // slower at 2 threads in a busy one, and timed beside ORT call by call its calls slowed 1.40-1.53x in the machine's
+        // busy stretches against 1.25-1.28x without the requests: they take load slots the busy neighbours contend for.)
         for (var t = 0; t < taps; t++)
         {
             var p0 = v0 + tapOffsets[t];
@@ -203,11 +202,6 @@ internal static unsafe class PixelKernels
             {
                 var x0 = TS.Load(p0);
                 var x1 = TS.Load(p1);
-                if (ahead != 0)
-                {
-                    Sse.Prefetch0(p0 + ahead);
-                    Sse.Prefetch0(p1 + ahead);
-                }
                 p0 += channelStride;
                 p1 += channelStride;
                 TV b;
