@@ -274,9 +274,13 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
         var input = source + (long)item.Group * G.Cg;
         var pixelInput = stackalloc float*[tilePixels]; // each pixel of the tile: its input at shift 0
+        // Along a phase row the next pixel is one scratch pixel and one output position of the phase further on: stepped,
+        // not located anew (hifigan's 1-D rows of 2048 pixels: 2-3% faster at 1 thread, 1-2% at 2; dcgan1-2 0-1%).
+        var (inStep, outStep) = ((long)_pixelStride, G.A2.Stride * OutputPositionStride);
         fixed (int* tapOffsets = phase.TapOffsets)
         {
             var cursor = new PixelCursor(phase, item.FirstPixel);
+            var (inOffset, outOffset) = Locate(phase, cursor);
             for (var first = 0; first < item.PixelCount; first += tilePixels)
             {
                 var valid = Math.Min(tilePixels, item.PixelCount - first);
@@ -284,10 +288,9 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                 {
                     if (p < valid)
                     {
-                        var (inOffset, outOffset) = Locate(phase, cursor);
                         pixelInput[p] = input + inOffset;
                         outBase[first + p] = outOffset;
-                        cursor.Advance(phase);
+                        (inOffset, outOffset) = cursor.Advance(phase) ? (inOffset + inStep, outOffset + outStep) : Locate(phase, cursor);
                     }
                     else
                     {
@@ -335,27 +338,29 @@ internal sealed unsafe class ChannelTilePath : PhasePath
             N = pixel / phase.A0.Count;
         }
 
-        public void Advance(Phase phase)
+        /// <summary>Steps to the next pixel; whether it is the next along the same phase row (u2 + 1).</summary>
+        public bool Advance(Phase phase)
         {
             if (++U2 < phase.A2.Count)
             {
-                return;
+                return true;
             }
 
             U2 = 0;
             if (++U1 < phase.A1.Count)
             {
-                return;
+                return false;
             }
 
             U1 = 0;
             if (++U0 < phase.A0.Count)
             {
-                return;
+                return false;
             }
 
             U0 = 0;
             N++;
+            return false;
         }
     }
 
