@@ -59,7 +59,8 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         foreach (var (p0, p1, p2) in OutputPhases())
         {
             var phase = new Phase(p0, p1, p2, (int)((long)g.N * p0.Count * p1.Count * p2.Count),
-                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2 * _pixelStride, (long)_padded2 * _pixelStride, _pixelStride), new long[g.G * _blocks]);
+                TapOffsets(p0, p1, p2, (long)_padded1 * _padded2 * _pixelStride, (long)_padded2 * _pixelStride, _pixelStride), new long[g.G * _blocks],
+                Regions(g, p0, p1, p2, _interleaved > 1));
             for (var group = 0; group < g.G; group++)
             for (var block = 0; block < _blocks; block++)
             {
@@ -100,6 +101,9 @@ internal sealed unsafe class ChannelTilePath : PhasePath
 
     /// <summary>Last-axis phases each work item computes together (1: none); see <see cref="InterleavedPhases"/>.</summary>
     public int InterleavedPhaseCount => _interleaved;
+
+    /// <summary>The regions of every phase (see <see cref="Regions"/>): as many as phases when no output reads the padding.</summary>
+    public int RegionCount => _phases.Sum(p => p.Regions.Length);
 
     public override long ExtraFloats => _packedArray.Length + _scratchArray.Length;
 
@@ -183,6 +187,52 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         return regular && (lastAxis.Length == 8 || (lastAxis.Length == 2 && lastAxis[0].Count % 8 == 0)) ? lastAxis.Length : 1;
     }
 
+    /// <summary>
+    /// A phase's pixels in regions whose outputs read the same taps (<see cref="PhasePath.TapRuns"/> along each axis),
+    /// numbered region after region, each region's pixels in order (n, u0, u1, u2): a tile then multiplies only the
+    /// inputs inside the image, not the padding's zeros beside it (dcgan1, 4 x 4 inputs, kernel 4, stride 2, padding 1:
+    /// a quarter of its products fell on the padding). With interleaved phases, which store pixel p of each phase
+    /// together, only axes 0 and 1 are split, the same for every phase of the last axis.
+    /// </summary>
+    private static Region[] Regions(Lifted g, AxisPhase p0, AxisPhase p1, AxisPhase p2, bool interleaved)
+    {
+        var (taps1, taps2) = (p1.Taps.Length, p2.Taps.Length);
+        var regions = new List<Region>();
+        var first = 0;
+        foreach (var r0 in TapRuns(p0, g.A0.Input))
+        foreach (var r1 in TapRuns(p1, g.A1.Input))
+        foreach (var r2 in interleaved ? [(0, p2.Count, 0, taps2)] : TapRuns(p2, g.A2.Input))
+        {
+            // The inside taps, as runs of consecutive tap numbers (k0, k1, k2 ascending).
+            var tapRuns = new List<(int Start, int Length)>();
+            for (var j0 = r0.From; j0 < r0.To; j0++)
+            for (var j1 = r1.From; j1 < r1.To; j1++)
+            {
+                var start = (j0 * taps1 + j1) * taps2 + r2.From;
+                var length = r2.To - r2.From;
+                if (length == 0)
+                {
+                    continue;
+                }
+
+                if (tapRuns.Count > 0 && tapRuns[^1].Start + tapRuns[^1].Length == start)
+                {
+                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + length);
+                }
+                else
+                {
+                    tapRuns.Add((start, length));
+                }
+            }
+
+            var pixels = g.N * r0.Count * r1.Count * r2.Count;
+            regions.Add(new Region(first, pixels, r0.First, r0.Count, r1.First, r1.Count, r2.First, r2.Count, [.. tapRuns]));
+            first += pixels;
+        }
+
+        return [.. regions];
+    }
+
     private int BlockWidth(int block) => G.Mg - block * 2 * _width > _width ? 2 * _width : _width;
 
     /// <summary>
@@ -201,7 +251,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         var blockWidth = BlockWidth(item.Block);
         var firstChannel = item.Group * G.Mg + item.Block * 2 * _width;
         var lanes = Math.Min(blockWidth, G.Mg - item.Block * 2 * _width);
-        var phaseFloats = Chunk * blockWidth;
+        var phaseFloats = (Chunk + TileKernels.Pixels) * blockWidth; // a region's partial last tile may start anywhere in the chunk
         var sums = stackalloc float[_interleaved * phaseFloats];
         var outBase = stackalloc long[2 * Chunk]; // each pixel's output at channel 0 (interleaved: of the phase whose first output is 0)
         var otherOutBase = _interleaved > 1 ? outBase + Chunk : outBase;
@@ -264,7 +314,12 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         }
     }
 
-    /// <summary>The item's tiles of <paramref name="phase"/>: sums into <paramref name="sums"/> (<c>[pixel][lane]</c>), each pixel's output offset at channel 0 into <paramref name="outBase"/>.</summary>
+    /// <summary>
+    /// The item's tiles of <paramref name="phase"/>, region by region: sums into <paramref name="sums"/> (<c>[pixel][lane]</c>),
+    /// each pixel's output offset at channel 0 into <paramref name="outBase"/>. A tile runs over its region's inside taps,
+    /// one kernel call per run of consecutive taps, each continuing the sums of the one before: the bits of one call
+    /// over all taps, less the products with the padding's zeros.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RunTiles<TV, TS>(WorkItem item, Phase phase, float* source, int blockWidth, float* sums, long* outBase)
         where TV : struct
@@ -272,41 +327,66 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     {
         const int tilePixels = TileKernels.Pixels;
         var panel = _packed + phase.PanelOffsets[item.Group * _blocks + item.Block];
+        var tapFloats = (long)G.Cg * blockWidth; // one tap's part of the panel
         var input = source + (long)item.Group * G.Cg;
         var pixelInput = stackalloc float*[tilePixels]; // each pixel of the tile: its input at shift 0
         // Along a phase row the next pixel is one scratch pixel and one output position of the phase further on: stepped,
         // not located anew (hifigan's 1-D rows of 2048 pixels: 2-3% faster at 1 thread, 1-2% at 2; dcgan1-2 0-1%).
         var (inStep, outStep) = ((long)_pixelStride, G.A2.Stride * OutputPositionStride);
+        var end = item.FirstPixel + item.PixelCount;
         fixed (int* tapOffsets = phase.TapOffsets)
         {
-            var cursor = new PixelCursor(phase, item.FirstPixel);
-            var (inOffset, outOffset) = Locate(phase, cursor);
-            for (var first = 0; first < item.PixelCount; first += tilePixels)
+            foreach (var region in phase.Regions)
             {
-                var valid = Math.Min(tilePixels, item.PixelCount - first);
-                for (var p = 0; p < tilePixels; p++)
+                var (from, to) = (Math.Max(item.FirstPixel, region.FirstPixel), Math.Min(end, region.FirstPixel + region.Pixels));
+                if (from >= to)
                 {
-                    if (p < valid)
-                    {
-                        pixelInput[p] = input + inOffset;
-                        outBase[first + p] = outOffset;
-                        (inOffset, outOffset) = cursor.Advance(phase) ? (inOffset + inStep, outOffset + outStep) : Locate(phase, cursor);
-                    }
-                    else
-                    {
-                        // A partial tile repeats its last pixel; the copies are not stored.
-                        pixelInput[p] = pixelInput[valid - 1];
-                    }
+                    continue;
                 }
 
-                var tile = sums + first * blockWidth; // a partial last tile still fits: the chunk is a multiple of tilePixels
-                if (blockWidth == 2 * _width)
+                var cursor = new PixelCursor(region, from - region.FirstPixel);
+                var (inOffset, outOffset) = Locate(phase, cursor);
+                for (var first = from - item.FirstPixel; first < to - item.FirstPixel; first += tilePixels)
                 {
-                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2], pixelInput[3], pixelInput[4], pixelInput[5], tile);
-                }
-                else
-                {
-                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2], pixelInput[3], pixelInput[4], pixelInput[5], tile);
+                    var valid = Math.Min(tilePixels, to - item.FirstPixel - first);
+                    for (var p = 0; p < tilePixels; p++)
+                    {
+                        if (p < valid)
+                        {
+                            pixelInput[p] = input + inOffset;
+                            outBase[first + p] = outOffset;
+                            (inOffset, outOffset) = cursor.Advance() ? (inOffset + inStep, outOffset + outStep) : Locate(phase, cursor);
+                        }
+                        else
+                        {
+                            // A partial tile repeats its last pixel; the copies are not stored (the next region's tiles,
+                            // or none, use their sums' places).
+                            pixelInput[p] = pixelInput[valid - 1];
+                        }
+                    }
+
+                    var tile = sums + first * blockWidth;
+                    var runs = region.TapRuns;
+                    if (runs.Length == 0)
+                    {
+                        // No input reaches these outputs: their sums are zero.
+                        new Span<float>(tile, tilePixels * blockWidth).Clear();
+                    }
+
+                    for (var k = 0; k < runs.Length; k++)
+                    {
+                        var (start, length) = runs[k];
+                        if (blockWidth == 2 * _width)
+                        {
+                            TileKernels.TwoVectors<TV, TS>(panel + start * tapFloats, tapOffsets + start, length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2],
+                                pixelInput[3], pixelInput[4], pixelInput[5], tile, continuing: k > 0);
+                        }
+                        else
+                        {
+                            TileKernels.OneVector<TV, TS>(panel + start * tapFloats, tapOffsets + start, length, G.Cg, pixelInput[0], pixelInput[1], pixelInput[2],
+                                pixelInput[3], pixelInput[4], pixelInput[5], tile, continuing: k > 0);
+                        }
+                    }
                 }
             }
         }
@@ -323,49 +403,57 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         return (input, output);
     }
 
-    /// <summary>A pixel of a phase as (n, u0, u1, u2), stepped in that order without division.</summary>
+    /// <summary>A pixel of a region as (n, u0, u1, u2) (positions in the phase), stepped in that order without division.</summary>
     private struct PixelCursor
     {
         public int N, U0, U1, U2;
+        private readonly Region _region;
 
-        public PixelCursor(Phase phase, int pixel)
+        public PixelCursor(Region region, int pixel)
         {
-            U2 = pixel % phase.A2.Count;
-            pixel /= phase.A2.Count;
-            U1 = pixel % phase.A1.Count;
-            pixel /= phase.A1.Count;
-            U0 = pixel % phase.A0.Count;
-            N = pixel / phase.A0.Count;
+            _region = region;
+            U2 = region.First2 + pixel % region.Count2;
+            pixel /= region.Count2;
+            U1 = region.First1 + pixel % region.Count1;
+            pixel /= region.Count1;
+            U0 = region.First0 + pixel % region.Count0;
+            N = pixel / region.Count0;
         }
 
         /// <summary>Steps to the next pixel; whether it is the next along the same phase row (u2 + 1).</summary>
-        public bool Advance(Phase phase)
+        public bool Advance()
         {
-            if (++U2 < phase.A2.Count)
+            if (++U2 < _region.First2 + _region.Count2)
             {
                 return true;
             }
 
-            U2 = 0;
-            if (++U1 < phase.A1.Count)
+            U2 = _region.First2;
+            if (++U1 < _region.First1 + _region.Count1)
             {
                 return false;
             }
 
-            U1 = 0;
-            if (++U0 < phase.A0.Count)
+            U1 = _region.First1;
+            if (++U0 < _region.First0 + _region.Count0)
             {
                 return false;
             }
 
-            U0 = 0;
+            U0 = _region.First0;
             N++;
             return false;
         }
     }
 
-    /// <summary>One output phase over all spatial axes (the product of three axis phases).</summary>
-    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Pixels, int[] TapOffsets, long[] PanelOffsets);
+    /// <summary>One output phase over all spatial axes (the product of three axis phases); its pixels numbered region by region.</summary>
+    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Pixels, int[] TapOffsets, long[] PanelOffsets, Region[] Regions);
+
+    /// <summary>
+    /// Pixels FirstPixel to FirstPixel + Pixels - 1 of a phase: every n, and phase positions [First, First + Count) along
+    /// each axis, whose outputs read the inside taps <see cref="TapRuns"/> (runs of tap numbers: Start, Length).
+    /// </summary>
+    private sealed record Region(int FirstPixel, int Pixels, int First0, int Count0, int First1, int Count1, int First2, int Count2, (int Start, int Length)[] TapRuns);
 
     /// <summary>A chunk of one phase's pixels (interleaved: of <see cref="Phase"/> and the phases after it) for one channel block of one group.</summary>
     private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstPixel, int PixelCount);

@@ -161,6 +161,9 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Last-axis phases the channel path computes in one work item (1 for every other path), for tests.</summary>
     internal int ChannelPathInterleavedPhases => (_path as ChannelTilePath)?.InterleavedPhaseCount ?? 1;
 
+    /// <summary>The channel path's regions of pixels that read the same taps, over all its phases (0 for every other path), for tests.</summary>
+    internal int ChannelPathRegions => (_path as ChannelTilePath)?.RegionCount ?? 0;
+
     /// <summary>Whether the pixel path's work items are images, each copied into its scratch, for tests.</summary>
     internal bool CopiesImageByImage => (_path as PixelTilePath)?.CopiesImageByImage ?? false;
 

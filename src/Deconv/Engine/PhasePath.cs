@@ -15,7 +15,8 @@ namespace Deconv.Engine;
 /// Every output value is summed over (tap ascending in k0, k1, k2, then input channel ascending) with one
 /// fused multiply-add per product, starting from zero; the bias is added and the activation applied
 /// when it is stored. The padding only ever multiplies zeros by finite weights, which adds nothing (the
-/// direct path, which skips those products, gives the same bits but for the sign of an all-zero sum).
+/// direct path, which skips those products, gives the same bits but for the sign of an all-zero sum); the
+/// channel path skips most of them too, its tiles running over the taps that read inside (<see cref="TapRuns"/>).
 /// </remarks>
 internal abstract unsafe class PhasePath
 {
@@ -151,6 +152,43 @@ internal abstract unsafe class PhasePath
         }
 
         return ((int)Math.Min(-lowest, int.MaxValue), highest - lowest + 1);
+    }
+
+    /// <summary>
+    /// The outputs of an axis phase in runs that read the same taps: positions [First, First + Count) of the phase,
+    /// whose taps From to To - 1 (indices into <see cref="AxisPhase.Taps"/>) read inputs inside the axis (of
+    /// <paramref name="input"/> positions); the others would read the padding's zeros. The inside taps of an output
+    /// are consecutive: its input <c>q - shift</c> is inside for <c>q - input &lt; shift &lt;= q</c>, and the shifts ascend.
+    /// </summary>
+    protected static (int First, int Count, int From, int To)[] TapRuns(AxisPhase phase, int input)
+    {
+        var runs = new List<(int First, int Count, int From, int To)>();
+        for (var u = 0; u < phase.Count; u++)
+        {
+            var q = phase.FirstQ + u;
+            var from = 0;
+            while (from < phase.Shifts.Length && phase.Shifts[from] <= q - input)
+            {
+                from++;
+            }
+
+            var to = from;
+            while (to < phase.Shifts.Length && phase.Shifts[to] <= q)
+            {
+                to++;
+            }
+
+            if (runs.Count > 0 && runs[^1].From == from && runs[^1].To == to)
+            {
+                runs[^1] = runs[^1] with { Count = runs[^1].Count + 1 };
+            }
+            else
+            {
+                runs.Add((u, 1, from, to));
+            }
+        }
+
+        return [.. runs];
     }
 
     /// <summary>The phase combinations over the three axes that have outputs, in order (r0, r1, r2).</summary>

@@ -143,6 +143,55 @@ public class ConvTransposePlanTests
     }
 
     [Theory]
+    [InlineData(1, 1, 4)] // 1-D
+    [InlineData(2, 2, 16)] // dcgan1-like: four regions per phase (an edge or not along each axis)
+    [InlineData(3, 1, 64)] // 3-D
+    public void Channel_tiles_multiply_only_inputs_inside_the_image_and_give_the_direct_paths_bits(int form, int batch, int regions)
+    {
+        // Kernel 4, stride 2, padding 1 on every axis of 4 inputs: each phase's first or last output along an axis reads
+        // the padding through one of its two taps, and its region of pixels runs over the other tap alone.
+        AxisGeometry[] axes = [.. Enumerable.Repeat(new AxisGeometry(4, 4, 2, 1, 1, 8), form)];
+        var c = EngineCases.WithData(new Random(40 + form), new ConvGeometry(batch, 11, 20, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+            Assert.Equal(regions, plan.ChannelPathRegions);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Sigmoid),
+            c.RunEngine(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0, activation: FusedActivation.Sigmoid));
+        Assert.Equal(direct, RunChannelPath(c, SimdWidth.V512));
+
+        // Without padding every output reads all its taps: one region per phase.
+        var unpadded = EngineCases.WithData(new Random(50 + form), new ConvGeometry(batch, 11, 20, 1, [.. Enumerable.Repeat(new AxisGeometry(4, 2, 2, 1, 0, 8), form)]), bias: true);
+        Assert.Equal(1 << form, unpadded.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathRegions);
+    }
+
+    [Fact]
+    public void Channel_tiles_give_outputs_that_no_input_reaches_the_bias_alone()
+    {
+        // Stride 3, kernel 2: phase 2 has no tap; output padding 2 adds position 9, which phase 0 reaches from input 3, past
+        // the last: regions without taps, whose sums are zero.
+        var c = EngineCases.WithData(new Random(60), new ConvGeometry(2, 7, 18, 1, [new AxisGeometry(3, 2, 3, 1, 0, 10), new AxisGeometry(5, 3, 2, 1, 1, 9)]), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        var plan = c.Plan(2, ConvTransposeStrategy.ChannelTiles, parallelLimit: 0);
+        Assert.Equal(ConvTransposeStrategy.ChannelTiles, plan.Strategy);
+        Assert.Equal(direct, plan.Run(c.X));
+        // Output (n, j, 9, *) is the bias of channel j.
+        var y = plan.Run(c.X);
+        for (var j = 0; j < 18; j++)
+        for (var o1 = 0; o1 < 9; o1++)
+        {
+            Assert.Equal(c.Bias[j], y[((1 * 18 + j) * 10 + 9) * 9 + o1]);
+        }
+    }
+
+    [Theory]
     [InlineData(16, 1, 1, 16, 4, 2)] // hifigan-like: kernel 16, stride 8, crop 4; one block of 16 lanes
     [InlineData(21, 2, 1, 16, 4, 2)] // 21 channels: 16 + 5 lanes, the 5 stored value by value; two images, several stretches
     [InlineData(9, 1, 1, 8, 0, 2)] // kernel = stride: one tap per phase
