@@ -9,7 +9,7 @@ namespace Deconv.Bench;
 /// gradient (the forward convolution of dY, <see cref="ConvForwardPlan"/>, against ONNX Runtime's
 /// <c>Conv</c> with the same weight) and its weight gradient (<see cref="WeightGradientPlan"/>, checked
 /// on sampled entries against a double-precision sum; ONNX Runtime has no equivalent op). Each pass
-/// does the same 2*N*(C_in/G)*C_out*prod(k)*prod(in) flops.
+/// needs the same flops (<see cref="BenchCase.NeededFlops"/>).
 /// </summary>
 internal static class BackwardBench
 {
@@ -86,7 +86,7 @@ internal static class BackwardBench
 
     private static BackwardResult Row(BenchCase c, string pass, int threads, double ms, double? ortMs, long extraFloats, double? diff, double peak)
     {
-        var gflops = c.Flops / (ms / 1e3) / 1e9;
+        var gflops = c.NeededFlops / (ms / 1e3) / 1e9;
         var result = new BackwardResult(c.Name, pass, threads, ms, ortMs, ortMs / ms, gflops, peak, 100 * gflops / (peak * threads), extraFloats * sizeof(float) / 1e6, diff);
         string Optional(double? v, string format) => v is { } value ? value.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "-";
         Console.WriteLine($"{c.Name,-10} {pass,-11} {threads,3} {ms,10:G4} {Optional(ortMs, "G4"),10} {Optional(result.Ratio, "F2"),10} {gflops,8:F1} {peak,6:F1} {result.PeakPercent,7:F1} {result.ExtraMegabytes,9:F2} {Optional(diff, "E1"),12}{(diff > 1e-5 ? "  MISMATCH" : "")}");

@@ -20,6 +20,33 @@ internal sealed record BenchCase(
     /// <summary>2 * N * (C_in/G) * C_out * prod(kernel) * prod(input), as the suite defines it.</summary>
     public double Flops => 2.0 * N * (CIn / Groups) * COut * Kernel.Aggregate(1.0, (p, k) => p * k) * Input.Aggregate(1.0, (p, i) => p * i);
 
+    /// <summary>
+    /// The flops the layer needs: <see cref="Flops"/> without the products whose output the padding crops away (a quarter
+    /// of dcgan1's: 4 x 4 inputs, kernel 4, stride 2, padding 1), 2 for each input value times tap that lands inside the
+    /// output. GFLOP/s and % of peak count these.
+    /// </summary>
+    public double NeededFlops
+    {
+        get
+        {
+            var flops = 2.0 * N * (CIn / Groups) * COut;
+            foreach (var axis in Geometry().Axes)
+            {
+                long inside = 0;
+                for (var i = 0; i < axis.Input; i++)
+                for (var k = 0; k < axis.Kernel; k++)
+                {
+                    var o = (long)i * axis.Stride + (long)k * axis.Dilation - axis.CropBegin;
+                    inside += o >= 0 && o < axis.Output ? 1 : 0;
+                }
+
+                flops *= inside;
+            }
+
+            return flops;
+        }
+    }
+
     public ConvGeometry Geometry() => Onnx.ConvTransposeGeometry(
         [N, CIn, .. Input.Select(i => (long)i)],
         [CIn, COut / Groups, .. Kernel.Select(k => (long)k)],
