@@ -17,13 +17,10 @@ internal sealed record BenchCase(
     [property: JsonPropertyName("dilation")] int[] Dilation,
     [property: JsonPropertyName("groups")] int Groups)
 {
-    /// <summary>2 * N * (C_in/G) * C_out * prod(kernel) * prod(input), as the suite defines it.</summary>
-    public double Flops => 2.0 * N * (CIn / Groups) * COut * Kernel.Aggregate(1.0, (p, k) => p * k) * Input.Aggregate(1.0, (p, i) => p * i);
-
     /// <summary>
-    /// The flops the layer needs: <see cref="Flops"/> without the products whose output the padding crops away (a quarter
-    /// of dcgan1's: 4 x 4 inputs, kernel 4, stride 2, padding 1), 2 for each input value times tap that lands inside the
-    /// output. GFLOP/s and % of peak count these.
+    /// The flops the layer needs: 2 for each product of an input value and a tap that lands inside the output. The suite's
+    /// flops, 2 * N * (C_in/G) * C_out * prod(kernel) * prod(input), also count the products whose output the padding
+    /// crops away (a quarter of dcgan1's: 4 x 4 inputs, kernel 4, stride 2, padding 1). GFLOP/s and % of peak count these.
     /// </summary>
     public double NeededFlops
     {
