@@ -30,7 +30,8 @@ internal static class WorkerPool
     /// <summary>
     /// <c>body(i)</c> for every i below <paramref name="count"/>, on the calling thread and up to
     /// <paramref name="threads"/> - 1 workers (at most one thread per processor); returns when all have finished,
-    /// rethrowing the first exception.
+    /// rethrowing the first exception in an <see cref="AggregateException"/>. (On one thread the pieces run in turn and an
+    /// exception leaves at once.)
     /// </summary>
     public static void For(int count, int threads, Action<int> body)
     {
@@ -46,10 +47,27 @@ internal static class WorkerPool
             return;
         }
 
-        // A loop from inside a loop's body (the lock is reentrant), or while another thread's loop runs: the thread pool.
+        // A loop from inside a loop's body (the lock is reentrant), or while another thread's loop runs: the thread pool,
+        // every piece run as here even when one throws (Parallel.For itself would stop starting pieces).
         if (Monitor.IsEntered(Gate) || !Monitor.TryEnter(Gate))
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+            Exception? firstError = null;
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+            {
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref firstError, e, null);
+                }
+            });
+            if (firstError is not null)
+            {
+                throw new AggregateException(firstError);
+            }
+
             return;
         }
 

@@ -41,6 +41,30 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public void An_exception_in_a_loop_started_inside_a_loop_reaches_its_caller_after_every_other_piece_ran()
+    {
+        // A loop started inside a loop's body (or while another thread's loop runs) goes through the thread pool.
+        var runs = new int[64];
+        AggregateException? error = null;
+        WorkerPool.For(2, 2, outer =>
+        {
+            if (outer == 0)
+            {
+                error = Assert.Throws<AggregateException>(() => WorkerPool.For(64, 2, i =>
+                {
+                    Interlocked.Increment(ref runs[i]);
+                    if (i == 5)
+                    {
+                        throw new InvalidOperationException("piece 5");
+                    }
+                }));
+            }
+        });
+        Assert.Equal("piece 5", Assert.IsType<InvalidOperationException>(error!.InnerException).Message);
+        Assert.All(runs, r => Assert.Equal(1, r));
+    }
+
+    [Fact]
     public void Loops_started_together_on_several_threads_and_inside_a_loop_all_complete()
     {
         // One loop at a time uses the workers; the others (and one started from inside a piece) take the thread pool.
