@@ -161,6 +161,9 @@ public sealed unsafe class ConvTransposePlan
     /// <summary>Last-axis phases the channel path computes in one work item (1 for every other path), for tests.</summary>
     internal int ChannelPathInterleavedPhases => (_path as ChannelTilePath)?.InterleavedPhaseCount ?? 1;
 
+    /// <summary>The pixel path's regions of rows that read the same taps, over all its phases (0 for every other path), for tests.</summary>
+    internal int PixelPathRegions => (_path as PixelTilePath)?.RegionCount ?? 0;
+
     /// <summary>The channel path's regions of pixels that read the same taps, over all its phases (0 for every other path), for tests.</summary>
     internal int ChannelPathRegions => (_path as ChannelTilePath)?.RegionCount ?? 0;
 

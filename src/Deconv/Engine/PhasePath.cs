@@ -16,7 +16,8 @@ namespace Deconv.Engine;
 /// fused multiply-add per product, starting from zero; the bias is added and the activation applied
 /// when it is stored. The padding only ever multiplies zeros by finite weights, which adds nothing (the
 /// direct path, which skips those products, gives the same bits but for the sign of an all-zero sum); the
-/// channel path skips most of them too, its tiles running over the taps that read inside (<see cref="TapRuns"/>).
+/// tiles skip most of them too, running over the taps that read inside (<see cref="TapRuns"/>): the channel path's
+/// along every axis, the pixel path's along all but the last.
 /// </remarks>
 internal abstract unsafe class PhasePath
 {

@@ -109,7 +109,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         foreach (var (p0, p1, p2) in OutputPhases().Where(p => _merged == 1 || p.P2.FirstOutput == 0))
         {
             var phase = new Phase(p0, p1, p2, (int)((_imageScratch ? 1L : g.N) * p0.Count * p1.Count),
-                TapOffsets(p0, p1, p2, _stride0, _stride1, 1), new long[g.G * _blocks]);
+                TapOffsets(p0, p1, p2, _stride0, _stride1, 1), new long[g.G * _blocks], RowRegions(g, p0, p1, _imageScratch ? 1 : g.N));
             for (var group = 0; group < g.G; group++)
             for (var block = 0; block < _blocks; block++)
             {
@@ -164,6 +164,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     /// <summary>Whether each work item is one image, which it copies into a slot of the scratch (one per thread).</summary>
     public bool CopiesImageByImage => _imageScratch;
+
+    /// <summary>The row regions of every phase (see <see cref="RowRegions"/>): as many as phases when no row reads the padding.</summary>
+    public int RegionCount => _phases.Sum(p => p.Regions.Length);
 
     /// <summary>Whether each work item prefetches the next one's weight panel.</summary>
     public bool PrefetchesPanels => _prefetchPanels;
@@ -422,9 +425,13 @@ internal sealed unsafe class PixelTilePath : PhasePath
             var rowEnd = item.FirstRow + item.RowCount;
             var pixelEnd = item.FirstPixel + item.PixelCount;
             var pairsInKernel = _merged == 2 && shape is (6, 1, _) && channels == 3 && Activation == FusedActivation.None;
-            for (var first = item.FirstRow; first < rowEnd; first += shape.Rows)
+            for (var first = item.FirstRow; first < rowEnd;)
             {
-                var validRows = Math.Min(shape.Rows, rowEnd - first);
+                // A tile's rows are of one region, and read its taps.
+                var region = RegionOf(phase, first);
+                var validRows = Math.Min(shape.Rows, Math.Min(rowEnd, region.FirstRow + region.Rows) - first);
+                var (tapStart, tapCount) = region.Taps(phase);
+                var tapPanel = panel + (long)tapStart * G.Cg * shape.Channels;
                 for (var r = 0; r < shape.Rows; r++)
                 {
                     // A partial tile repeats its last row; the copies are not stored.
@@ -442,14 +449,14 @@ internal sealed unsafe class PixelTilePath : PhasePath
                         // threads unet3d -4 to +18%, unet -2 to +9%; in alternation, six runs).
                         fixed (int* tapOffsets = phase.TapOffsets)
                         {
-                            PixelKernels.SixChannels<TV, TS>(panel, tapOffsets, phase.TapOffsets.Length, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[0] + u + _width,
+                            PixelKernels.SixChannels<TV, TS>(tapPanel, tapOffsets + tapStart, tapCount, G.Cg, inputChannelStride, rowInput[0] + u, rowInput[0] + u + _width,
                                 tile, y + rowOutput[0] + firstChannel * OutputPlane + (long)u * 2, OutputPlane, bias + firstChannel);
                         }
 
                         continue;
                     }
 
-                    RunTile<TV, TS>(shape, panel, phase.TapOffsets, inputChannelStride, rowInput, u, tile);
+                    RunTile<TV, TS>(shape, tapPanel, phase.TapOffsets, tapStart, tapCount, inputChannelStride, rowInput, u, tile);
 
                     var pixels = Math.Min(shape.Pixels, pixelEnd - u);
                     if (_merged > 1)
@@ -475,6 +482,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                         }
                     }
                 }
+
+                first += validRows;
             }
         }
     }
@@ -635,10 +644,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var pixelEnd = item.FirstPixel + item.PixelCount;
         fixed (float* bias = Bias)
         {
-            for (var first = item.FirstRow; first < rowEnd; first += shape.Rows)
+            for (var first = item.FirstRow; first < rowEnd;)
             {
-                var validRows = Math.Min(shape.Rows, rowEnd - first);
+                // The phases differ only along the last axis: their rows are in the same regions.
                 var firstPhase = _phases[item.Phase];
+                var region = RegionOf(firstPhase, first);
+                var validRows = Math.Min(shape.Rows, Math.Min(rowEnd, region.FirstRow + region.Rows) - first);
                 for (var r = 0; r < shape.Rows; r++)
                 {
                     // A partial tile repeats its last row; the copies are not stored. The phases differ only along the
@@ -667,8 +678,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
                         }
 
                         var phase = _phases[item.Phase + k];
-                        RunTile<TV, TS>(shape, _packed + phase.PanelOffsets[item.Group * _blocks + item.Block], phase.TapOffsets, inputChannelStride,
-                            rowInput + k * 4, u, tiles + phase.A2.FirstOutput * tileFloats);
+                        var (tapStart, tapCount) = region.Taps(phase);
+                        RunTile<TV, TS>(shape, _packed + phase.PanelOffsets[item.Group * _blocks + item.Block] + (long)tapStart * G.Cg * shape.Channels,
+                            phase.TapOffsets, tapStart, tapCount, inputChannelStride, rowInput + k * 4, u, tiles + phase.A2.FirstOutput * tileFloats);
                     }
 
                     var pixels = Math.Min(shape.Pixels, pixelEnd - u);
@@ -694,6 +706,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                         }
                     }
                 }
+
+                first += validRows;
             }
         }
     }
@@ -779,15 +793,19 @@ internal sealed unsafe class PixelTilePath : PhasePath
         }
     }
 
-    /// <summary>One tile of one phase: the rows at <paramref name="rows"/>, pixels from <paramref name="u"/>, into <paramref name="tile"/>.</summary>
+    /// <summary>
+    /// One tile of one phase: the rows at <paramref name="rows"/>, pixels from <paramref name="u"/>, into <paramref name="tile"/>,
+    /// over <paramref name="taps"/> taps from <paramref name="tapStart"/> (<paramref name="panel"/> is that tap's part of the panel).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RunTile<TV, TS>((int Channels, int Rows, int Pixels) shape, float* panel, int[] tapOffsetArray, long inputChannelStride, float** rows, int u, float* tile)
+    private void RunTile<TV, TS>((int Channels, int Rows, int Pixels) shape, float* panel, int[] tapOffsetArray, int tapStart, int taps, long inputChannelStride,
+        float** rows, int u, float* tile)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
-        var taps = tapOffsetArray.Length;
-        fixed (int* tapOffsets = tapOffsetArray)
+        fixed (int* allTapOffsets = tapOffsetArray)
         {
+            var tapOffsets = allTapOffsets + tapStart;
             if (shape.Channels == 12)
             {
                 var second = shape.Rows == 2 ? rows[1] + u : rows[0] + u + _width;
@@ -873,10 +891,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// </summary>
     private (long Input, long Output) Locate(Phase phase, int row)
     {
-        var u1 = row % phase.A1.Count;
-        row /= phase.A1.Count;
-        var u0 = row % phase.A0.Count;
-        var n = row / phase.A0.Count;
+        var region = RegionOf(phase, row);
+        row -= region.FirstRow;
+        var u1 = region.First1 + row % region.Count1;
+        row /= region.Count1;
+        var u0 = region.First0 + row % region.Count0;
+        var n = row / region.Count0;
         var input = n * _imageStride + (phase.A0.FirstQ + u0 + _pad0) * _stride0 + (phase.A1.FirstQ + u1 + _pad1) * _stride1
             + phase.A2.FirstQ + _pad2;
         var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
@@ -884,8 +904,69 @@ internal sealed unsafe class PixelTilePath : PhasePath
         return (input, output);
     }
 
-    /// <summary>One output phase over all spatial axes; <see cref="Rows"/> counts (n, u0, u1).</summary>
-    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Rows, int[] TapOffsets, long[] PanelOffsets);
+    /// <summary>
+    /// The region of <paramref name="phase"/> that holds row <paramref name="row"/>: the last that starts at or before it.
+    /// </summary>
+    private static RowRegion RegionOf(Phase phase, int row)
+    {
+        var regions = phase.Regions;
+        var i = regions.Length - 1;
+        while (regions[i].FirstRow > row)
+        {
+            i--;
+        }
+
+        return regions[i];
+    }
+
+    /// <summary>
+    /// A phase's rows in regions whose rows read the same taps along axes 0 and 1 (<see cref="PhasePath.TapRuns"/>),
+    /// numbered region after region, each region's rows in order (n, u0, u1) over <paramref name="images"/> images: a tile's
+    /// rows then multiply only the input rows inside the image, not the padding's rows of zeros (dcgan3, 16 x 16 inputs,
+    /// kernel 4, stride 2, padding 1: one product in 32). Along the last axis a tile's vectors hold both, and read all taps.
+    /// </summary>
+    private static RowRegion[] RowRegions(Lifted g, AxisPhase p0, AxisPhase p1, int images)
+    {
+        var regions = new List<RowRegion>();
+        var first = 0;
+        foreach (var r0 in TapRuns(p0, g.A0.Input))
+        foreach (var r1 in TapRuns(p1, g.A1.Input))
+        {
+            var rows = images * r0.Count * r1.Count;
+            regions.Add(new RowRegion(first, rows, r0.First, r0.Count, r1.First, r1.Count, r0.From, r0.To, r1.From, r1.To));
+            first += rows;
+        }
+
+        return [.. regions];
+    }
+
+    /// <summary>One output phase over all spatial axes; <see cref="Rows"/> counts (n, u0, u1), numbered region by region.</summary>
+    private sealed record Phase(AxisPhase A0, AxisPhase A1, AxisPhase A2, int Rows, int[] TapOffsets, long[] PanelOffsets, RowRegion[] Regions);
+
+    /// <summary>
+    /// Rows FirstRow to FirstRow + Rows - 1 of a phase: every image, and phase positions [First, First + Count) along axes 0
+    /// and 1, whose rows read taps From to To - 1 of each axis (the others read the padding).
+    /// </summary>
+    private sealed record RowRegion(int FirstRow, int Rows, int First0, int Count0, int First1, int Count1, int From0, int To0, int From1, int To1)
+    {
+        /// <summary>
+        /// The taps the region's rows read in <paramref name="phase"/> (ascending k0, k1, k2, all of the last axis): one run of
+        /// tap numbers, or none. Inside taps that are no one run (a corner of a 3-D phase with two taps or more along axis 1)
+        /// are all the taps, the padding's zeros included.
+        /// </summary>
+        public (int Start, int Count) Taps(Phase phase)
+        {
+            var (taps1, taps2) = (phase.A1.Taps.Length, phase.A2.Taps.Length);
+            if (To0 <= From0 || To1 <= From1)
+            {
+                return (0, 0);
+            }
+
+            return To0 - From0 == 1 || (From1 == 0 && To1 == taps1)
+                ? ((From0 * taps1 + From1) * taps2, ((To0 - From0 - 1) * taps1 + To1 - From1) * taps2)
+                : (0, phase.TapOffsets.Length);
+        }
+    }
 
     /// <summary>Some rows of one phase, a stretch of u2 (whole tiles), one channel block of one group.</summary>
     private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstRow, int RowCount, int FirstPixel, int PixelCount);

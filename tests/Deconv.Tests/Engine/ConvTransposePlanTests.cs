@@ -171,6 +171,32 @@ public class ConvTransposePlanTests
         Assert.Equal(1 << form, unpadded.Plan(1, ConvTransposeStrategy.ChannelTiles).ChannelPathRegions);
     }
 
+    [Theory]
+    [InlineData(2, 6, 1, 8)] // dcgan3-like rows: six-channel tiles of one row; two regions per phase along axis 1
+    [InlineData(2, 3, 4, 8)] // three channels (dcgan4-like); at 1 thread whole images in the scratch one at a time
+    [InlineData(3, 13, 2, 32)] // 3-D: regions along axes 0 and 1 (corners read all taps); wide tiles and a tail
+    [InlineData(2, 1, 3, 8)] // one channel: tiles of four rows, cut at the regions' ends
+    public void Pixel_tiles_multiply_only_input_rows_inside_the_image_and_give_the_direct_paths_bits(int form, int m, int batch, int regions)
+    {
+        // Kernel 4, stride 2, padding 1 along axes 0 and 1 of 4 inputs; a last axis of 40 (phase rows of 20: two vectors
+        // and a part), whose vectors read all taps.
+        AxisGeometry[] axes = [.. Enumerable.Repeat(new AxisGeometry(4, 4, 2, 1, 1, 8), form - 1), new AxisGeometry(20, 4, 2, 1, 1, 40)];
+        var c = EngineCases.WithData(new Random(70 + m), new ConvGeometry(batch, 9, m, 1, axes), bias: true);
+        var direct = c.RunEngine(1, ConvTransposeStrategy.Direct);
+        Assert.True(EngineCases.MaxRelativeError(direct, c.Reference()) <= Tolerance);
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var plan = c.Plan(threads, ConvTransposeStrategy.PixelTiles, parallelLimit: 0);
+            Assert.Equal(ConvTransposeStrategy.PixelTiles, plan.Strategy);
+            Assert.Equal(regions, plan.PixelPathRegions);
+            Assert.Equal(direct, plan.Run(c.X));
+        }
+
+        Assert.Equal(c.RunEngine(1, ConvTransposeStrategy.Direct, activation: FusedActivation.Relu),
+            c.RunEngine(2, ConvTransposeStrategy.PixelTiles, parallelLimit: 0, activation: FusedActivation.Relu));
+        Assert.Equal(direct, RunPath(PixelPath(c, SimdWidth.V512, threads: 2), c));
+    }
+
     [Fact]
     public void Channel_tiles_give_outputs_that_no_input_reaches_the_bias_alone()
     {
