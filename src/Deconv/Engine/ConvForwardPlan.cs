@@ -46,7 +46,9 @@ public sealed unsafe class ConvForwardPlan
     private readonly MatrixForm? _matrix; // the direct path's sums in matrix form: see DirectUsesMatrix
     private readonly AlignedBuffer? _packedArray;
     private readonly long[]? _panelOffsets; // [group * blocks + block]
-    private readonly int[]? _tapOffsets, _windowOffsets; // _tapOffsets: each kernel tap's (see _tapChannels)
+    private readonly int[]? _tapOffsets, _windowOffsets; // _tapOffsets: each kernel tap's (see _tapChannels); _windowOffsets: in the order of _rowOrder
+    private readonly int[]? _rowOrder; // [row in the tiles' order]: the row (n, i0, i1) of x; null when that is the natural order
+    private readonly RowRegion[]? _regions; // the tiles' rows in regions that read the same taps: see RowRegions
     private readonly int _tapChannels; // values of the large side a kernel tap reads: see MergesLastAxisTaps
     private readonly WorkItem[]? _items;
     private readonly int[]? _fillRuns; // run r: items [_fillRuns[r], _fillRuns[r + 1]), each copying the rows only it reads: see PlanFills
@@ -144,7 +146,9 @@ public sealed unsafe class ConvForwardPlan
         _tapOffsets = _scratch.TapOffsets(run);
         _tapChannels = run * _g.Mg;
 
-        _windowOffsets = _scratch.WindowOffsets();
+        (_regions, _rowOrder) = RowRegions();
+        var windows = _scratch.WindowOffsets();
+        _windowOffsets = _rowOrder is null ? windows : [.. Enumerable.Range(0, windows.Length).Select(p => windows[NaturalPixel(p)])];
         _packedArray = new AlignedBuffer(packedLength!.Value);
         _panelOffsets = new long[_laneGroups * _blocks];
         _tapBlock = (int)Math.Clamp(PanelBlockBytes / ((long)_tapChannels * 2 * _width * sizeof(float)), 1, _tapOffsets.Length);
@@ -197,6 +201,9 @@ public sealed unsafe class ConvForwardPlan
         get => _tapBlock;
         set => _tapBlock = Math.Clamp(value, 1, Math.Max(1, _tapOffsets?.Length ?? 1));
     }
+
+    /// <summary>Tests: the regions of the tiles' rows that read the same taps (see <see cref="RowRegions"/>); 0 without tiles.</summary>
+    internal int RowRegionCount => _regions?.Length ?? 0;
 
     /// <summary>Tests: rows of the copy that several runs read, copied before the runs start (see <see cref="PlanFills"/>).</summary>
     internal int SharedCopyRows => _sharedRows?.Sum(r => r.End - r.First) ?? 0;
@@ -441,9 +448,10 @@ public sealed unsafe class ConvForwardPlan
         static (int First, int Last) Read(AxisGeometry a, int i) =>
             (Math.Max(0, i * a.Stride - a.CropBegin), Math.Min(a.Output - 1, i * a.Stride + (a.Kernel - 1) * a.Dilation - a.CropBegin));
         var stretches = new List<(int First, int End)>();
-        for (var row = item.FirstPixel / a2.Input; row <= (item.FirstPixel + item.PixelCount - 1) / a2.Input; row++)
+        for (var ordered = item.FirstPixel / a2.Input; ordered <= (item.FirstPixel + item.PixelCount - 1) / a2.Input; ordered++)
         {
             // row = (n*I0 + i0)*I1 + i1
+            var row = _rowOrder?[ordered] ?? ordered;
             var (n, i0, i1) = (row / a1.Input / a0.Input, row / a1.Input % a0.Input, row % a1.Input);
             var (r0, r1) = (Read(a0, i0), Read(a1, i1));
             for (var o0 = r0.First; o0 <= r0.Last && r1.First <= r1.Last; o0++)
@@ -544,72 +552,64 @@ public sealed unsafe class ConvForwardPlan
         var firstChannel = item.Group * _g.Cg + item.Block * 2 * _width;
         var lanes = Math.Min(blockWidth, _laneChannels - item.Block * 2 * _width);
         var sums = stackalloc float[chunk * 2 * _width]; // [pixel][lane], stored once at the end
+        var spare = stackalloc float[tilePixels * 2 * _width]; // a partial tile: its pixels past the region's belong to the next region's tiles
         var x = stackalloc float*[tilePixels];
         // Depthwise, each lane reads its own channel; otherwise all lanes read the group's channels.
         var input = _scratch!.Data + (_depthwise ? firstChannel : (long)item.Group * _g.Mg);
         var packed = _packedArray!.Data;
+        var taps = _tapOffsets!.Length;
+        // A panel larger than the cache runs in blocks of taps, each block over all the item's tiles, continuing their sums
+        // from zeroed tiles: the same chains as one call per tile.
+        var blocked = _tapBlock < taps && !_depthwise;
+        if (blocked)
+        {
+            new Span<float>(sums, item.PixelCount * blockWidth).Clear();
+        }
+
+        var end = item.FirstPixel + item.PixelCount;
+        var rowLength = _g.A2.Input;
         fixed (float* bias = _bias)
         fixed (int* tapOffsets = _tapOffsets, windows = _windowOffsets)
         {
             var panel = packed + _panelOffsets![item.Group * _blocks + item.Block];
-            for (var first = 0; first < item.PixelCount; first += tilePixels)
+            for (var firstTap = 0; firstTap < taps; firstTap += blocked ? _tapBlock : taps)
             {
-                var valid = Math.Min(tilePixels, item.PixelCount - first);
-                for (var p = 0; p < tilePixels; p++)
+                var tapEnd = blocked ? Math.Min(firstTap + _tapBlock, taps) : taps;
+                foreach (var region in _regions!)
                 {
-                    // A partial tile repeats its last pixel; the copies are not stored.
-                    x[p] = input + windows[item.FirstPixel + first + Math.Min(p, valid - 1)];
-                }
-
-                var tile = sums + first * blockWidth;
-                if (_tapBlock < _tapOffsets!.Length && !_depthwise)
-                {
-                    continue; // computed below, a block of taps at a time
-                }
-
-                if (_depthwise)
-                {
-                    for (var v = 0; v < blockWidth; v += _width)
+                    // A tile's pixels are of one region, and read its taps.
+                    var (from, to) = (Math.Max(item.FirstPixel, region.FirstRow * rowLength), Math.Min(end, (region.FirstRow + region.Rows) * rowLength));
+                    for (var first = from - item.FirstPixel; first < to - item.FirstPixel; first += tilePixels)
                     {
-                        DepthwiseKernels.Pixels<TV, TS>(panel + v, blockWidth, tapOffsets, _tapOffsets!.Length,
-                            x[0] + v, x[1] + v, x[2] + v, x[3] + v, x[4] + v, x[5] + v, tile + v, blockWidth);
-                    }
-                }
-                else if (blockWidth == 2 * _width)
-                {
-                    TileKernels.TwoVectors<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile);
-                }
-                else
-                {
-                    TileKernels.OneVector<TV, TS>(panel, tapOffsets, _tapOffsets!.Length, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile);
-                }
-            }
-
-            if (_tapBlock < _tapOffsets!.Length && !_depthwise)
-            {
-                // The same chains as one call per tile, continued block by block from a zeroed tile.
-                var tilesLength = (item.PixelCount + tilePixels - 1) / tilePixels * tilePixels * blockWidth;
-                new Span<float>(sums, tilesLength).Clear();
-                for (var firstTap = 0; firstTap < _tapOffsets.Length; firstTap += _tapBlock)
-                {
-                    var taps = Math.Min(_tapBlock, _tapOffsets.Length - firstTap);
-                    var blockPanel = panel + (long)firstTap * _tapChannels * blockWidth;
-                    for (var first = 0; first < item.PixelCount; first += tilePixels)
-                    {
-                        var valid = Math.Min(tilePixels, item.PixelCount - first);
+                        var valid = Math.Min(tilePixels, to - item.FirstPixel - first);
                         for (var p = 0; p < tilePixels; p++)
                         {
+                            // A partial tile repeats its last pixel; the copies are not stored.
                             x[p] = input + windows[item.FirstPixel + first + Math.Min(p, valid - 1)];
                         }
 
-                        var tile = sums + first * blockWidth;
-                        if (blockWidth == 2 * _width)
+                        var tile = valid == tilePixels ? sums + first * blockWidth : spare;
+                        if (tile == spare)
                         {
-                            TileKernels.TwoVectors<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing: true);
+                            new Span<float>(sums + first * blockWidth, valid * blockWidth).CopyTo(new Span<float>(spare, valid * blockWidth));
+                        }
+
+                        if (_depthwise)
+                        {
+                            for (var v = 0; v < blockWidth; v += _width)
+                            {
+                                DepthwiseKernels.Pixels<TV, TS>(panel + v, blockWidth, tapOffsets, taps,
+                                    x[0] + v, x[1] + v, x[2] + v, x[3] + v, x[4] + v, x[5] + v, tile + v, blockWidth);
+                            }
                         }
                         else
                         {
-                            TileKernels.OneVector<TV, TS>(blockPanel, tapOffsets + firstTap, taps, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing: true);
+                            RunTaps<TV, TS>(region, firstTap, tapEnd, blocked, panel, tapOffsets, blockWidth, x, tile);
+                        }
+
+                        if (tile == spare)
+                        {
+                            new Span<float>(spare, valid * blockWidth).CopyTo(new Span<float>(sums + first * blockWidth, valid * blockWidth));
                         }
                     }
                 }
@@ -620,18 +620,24 @@ public sealed unsafe class ConvForwardPlan
                 // y: [N, I0, I1, I2, C]: pixel q's channels at q*C.
                 for (var p = 0; p < item.PixelCount; p++)
                 {
-                    var target = y + (item.FirstPixel + p) * (long)_g.C + firstChannel;
+                    var target = y + NaturalPixel(item.FirstPixel + p) * (long)_g.C + firstChannel;
                     TensorPrimitives.Add(new ReadOnlySpan<float>(sums + p * blockWidth, lanes), new ReadOnlySpan<float>(bias + firstChannel, lanes), new Span<float>(target, lanes));
                 }
             }
             else
             {
-                // y: [N, C, I0, I1, I2]: pixel q = n*plane + s at n*C*plane + s; the pixels of one n are
-                // contiguous in each channel, so the item is stored in runs, one per n it touches.
-                var (n, s) = ((int)Math.DivRem(item.FirstPixel, _plane, out var spatial), spatial);
-                for (var p = 0; p < item.PixelCount; n++, s = 0)
+                // y: [N, C, I0, I1, I2]: pixel q = n*plane + s at n*C*plane + s; the pixels of one n are contiguous in each
+                // channel, so the item is stored in runs of pixels that follow each other in x (whole images, or rows).
+                for (var p = 0; p < item.PixelCount;)
                 {
-                    var run = (int)Math.Min(item.PixelCount - p, _plane - s);
+                    var q = NaturalPixel(item.FirstPixel + p);
+                    var (n, s) = ((int)Math.DivRem(q, _plane, out var spatial), spatial);
+                    var run = 1;
+                    while (p + run < item.PixelCount && s + run < _plane && NaturalPixel(item.FirstPixel + p + run) == q + run)
+                    {
+                        run++;
+                    }
+
                     TransposedStore.ChannelsFirst(sums + p * blockWidth, blockWidth, run, lanes, bias + firstChannel,
                         y + ((long)n * _g.C + firstChannel) * _plane + s, _plane);
                     p += run;
@@ -715,4 +721,131 @@ public sealed unsafe class ConvForwardPlan
 
     /// <summary>A chunk of output pixels for one channel block of one group.</summary>
     private readonly record struct WorkItem(int Group, int Block, int FirstPixel, int PixelCount);
+
+    /// <summary>
+    /// One tile over the taps of <paramref name="region"/> from <paramref name="firstTap"/> to <paramref name="tapEnd"/> - 1:
+    /// one kernel call per run of consecutive taps, each continuing the sums of the one before (and the first too when
+    /// <paramref name="continuing"/>: a block of taps after others); a tile that no tap reaches gets zero sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunTaps<TV, TS>(RowRegion region, int firstTap, int tapEnd, bool continuing, float* panel, int* tapOffsets, int blockWidth, float** x, float* tile)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        foreach (var (start, length) in region.TapRuns)
+        {
+            var (low, high) = (Math.Max(start, firstTap), Math.Min(start + length, tapEnd));
+            if (low >= high)
+            {
+                continue;
+            }
+
+            var runPanel = panel + (long)low * _tapChannels * blockWidth;
+            if (blockWidth == 2 * _width)
+            {
+                TileKernels.TwoVectors<TV, TS>(runPanel, tapOffsets + low, high - low, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing);
+            }
+            else
+            {
+                TileKernels.OneVector<TV, TS>(runPanel, tapOffsets + low, high - low, _tapChannels, x[0], x[1], x[2], x[3], x[4], x[5], tile, continuing);
+            }
+
+            continuing = true;
+        }
+
+        if (!continuing)
+        {
+            // No value of dy reaches these pixels: their sums are zero.
+            new Span<float>(tile, TileKernels.Pixels * blockWidth).Clear();
+        }
+    }
+
+    /// <summary>
+    /// Rows FirstRow to FirstRow + Rows - 1 in the tiles' order: every image, and positions [First, First + Count) of x
+    /// along axes 0 and 1, which read kernel taps From to To - 1 of each axis (the others fall on the padding); their
+    /// kernel taps as runs of tap numbers (Start, Length).
+    /// </summary>
+    private sealed record RowRegion(int FirstRow, int Rows, int First0, int Count0, int First1, int Count1, (int Start, int Length)[] TapRuns);
+
+    /// <summary>
+    /// The rows of x (n, i0, i1) in regions that read the same kernel taps along axes 0 and 1, numbered region after region,
+    /// each region's rows in order (n, i0, i1), and the row of x of each (null when it is the natural order: one region).
+    /// A tile's pixels then multiply only the values of dy inside it, not the padding's zeros (dcgan1's input gradient,
+    /// 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Along the last axis, and
+    /// depthwise, every tap is read.
+    /// </summary>
+    private (RowRegion[] Regions, int[]? RowOrder) RowRegions()
+    {
+        var (a0, a1) = (_g.A0, _g.A1);
+        var taps2 = _tapOffsets!.Length / (a0.Kernel * a1.Kernel); // kernel taps along the last axis (a merged run counting as one)
+        var runs0 = _depthwise ? [(0, a0.Input, 0, a0.Kernel)] : InsideTaps(a0);
+        var runs1 = _depthwise ? [(0, a1.Input, 0, a1.Kernel)] : InsideTaps(a1);
+        var regions = new List<RowRegion>();
+        var order = new List<int>();
+        foreach (var r0 in runs0)
+        foreach (var r1 in runs1)
+        {
+            var tapRuns = new List<(int Start, int Length)>();
+            for (var k0 = r0.From; k0 < r0.To; k0++)
+            for (var k1 = r1.From; k1 < r1.To; k1++)
+            {
+                var start = (k0 * a1.Kernel + k1) * taps2;
+                if (tapRuns.Count > 0 && tapRuns[^1].Start + tapRuns[^1].Length == start)
+                {
+                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + taps2);
+                }
+                else if (taps2 > 0)
+                {
+                    tapRuns.Add((start, taps2));
+                }
+            }
+
+            regions.Add(new RowRegion(order.Count, _g.N * r0.Count * r1.Count, r0.First, r0.Count, r1.First, r1.Count, [.. tapRuns]));
+            for (var n = 0; n < _g.N; n++)
+            for (var i0 = r0.First; i0 < r0.First + r0.Count; i0++)
+            for (var i1 = r1.First; i1 < r1.First + r1.Count; i1++)
+            {
+                order.Add((n * a0.Input + i0) * a1.Input + i1);
+            }
+        }
+
+        return ([.. regions], regions.Count == 1 ? null : [.. order]);
+    }
+
+    /// <summary>
+    /// Positions of x along an axis in runs that read the same kernel taps: [First, First + Count), whose taps From to
+    /// To - 1 read dy inside the axis (<c>0 &lt;= i*Stride + k*Dilation - CropBegin &lt; Output</c>: consecutive taps).
+    /// </summary>
+    private static (int First, int Count, int From, int To)[] InsideTaps(AxisGeometry axis)
+    {
+        var runs = new List<(int First, int Count, int From, int To)>();
+        for (var i = 0; i < axis.Input; i++)
+        {
+            var from = 0;
+            while (from < axis.Kernel && (long)i * axis.Stride + (long)from * axis.Dilation - axis.CropBegin < 0)
+            {
+                from++;
+            }
+
+            var to = from;
+            while (to < axis.Kernel && (long)i * axis.Stride + (long)to * axis.Dilation - axis.CropBegin < axis.Output)
+            {
+                to++;
+            }
+
+            if (runs.Count > 0 && runs[^1].From == from && runs[^1].To == to)
+            {
+                runs[^1] = runs[^1] with { Count = runs[^1].Count + 1 };
+            }
+            else
+            {
+                runs.Add((i, 1, from, to));
+            }
+        }
+
+        return [.. runs];
+    }
+
+    /// <summary>The pixel of x (in its natural order, n then i0, i1, i2) at position <paramref name="p"/> of the tiles' order.</summary>
+    private int NaturalPixel(int p) => _rowOrder is null ? p : _rowOrder[p / _g.A2.Input] * _g.A2.Input + p % _g.A2.Input;
 }
