@@ -46,9 +46,9 @@ public sealed unsafe class ConvForwardPlan
     private readonly MatrixForm? _matrix; // the direct path's sums in matrix form: see DirectUsesMatrix
     private readonly AlignedBuffer? _packedArray;
     private readonly long[]? _panelOffsets; // [group * blocks + block]
-    private readonly int[]? _tapOffsets, _windowOffsets; // _tapOffsets: each kernel tap's (see _tapChannels); _windowOffsets: in the order of _rowOrder
-    private readonly int[]? _rowOrder; // [row in the tiles' order]: the row (n, i0, i1) of x; null when that is the natural order
-    private readonly RowRegion[]? _regions; // the tiles' rows in regions that read the same taps: see RowRegions
+    private readonly int[]? _tapOffsets, _windowOffsets; // _tapOffsets: each kernel tap's (see _tapChannels); _windowOffsets: in the tiles' order
+    private readonly int[]? _pixelOrder; // [pixel in the tiles' order]: the pixel of x; null when that is the natural order
+    private readonly Region[]? _regions; // the tiles' pixels in regions that read the same taps: see Regions
     private readonly int _tapChannels; // values of the large side a kernel tap reads: see MergesLastAxisTaps
     private readonly WorkItem[]? _items;
     private readonly int[]? _fillRuns; // run r: items [_fillRuns[r], _fillRuns[r + 1]), each copying the rows only it reads: see PlanFills
@@ -146,9 +146,9 @@ public sealed unsafe class ConvForwardPlan
         _tapOffsets = _scratch.TapOffsets(run);
         _tapChannels = run * _g.Mg;
 
-        (_regions, _rowOrder) = RowRegions();
+        (_regions, _pixelOrder) = Regions();
         var windows = _scratch.WindowOffsets();
-        _windowOffsets = _rowOrder is null ? windows : [.. Enumerable.Range(0, windows.Length).Select(p => windows[NaturalPixel(p)])];
+        _windowOffsets = _pixelOrder is null ? windows : [.. _pixelOrder.Select(q => windows[q])];
         _packedArray = new AlignedBuffer(packedLength!.Value);
         _panelOffsets = new long[_laneGroups * _blocks];
         _tapBlock = (int)Math.Clamp(PanelBlockBytes / ((long)_tapChannels * 2 * _width * sizeof(float)), 1, _tapOffsets.Length);
@@ -202,8 +202,8 @@ public sealed unsafe class ConvForwardPlan
         set => _tapBlock = Math.Clamp(value, 1, Math.Max(1, _tapOffsets?.Length ?? 1));
     }
 
-    /// <summary>Tests: the regions of the tiles' rows that read the same taps (see <see cref="RowRegions"/>); 0 without tiles.</summary>
-    internal int RowRegionCount => _regions?.Length ?? 0;
+    /// <summary>Tests: the regions of the tiles' pixels that read the same taps (see <see cref="Regions"/>); 0 without tiles.</summary>
+    internal int RegionCount => _regions?.Length ?? 0;
 
     /// <summary>Tests: rows of the copy that several runs read, copied before the runs start (see <see cref="PlanFills"/>).</summary>
     internal int SharedCopyRows => _sharedRows?.Sum(r => r.End - r.First) ?? 0;
@@ -448,10 +448,17 @@ public sealed unsafe class ConvForwardPlan
         static (int First, int Last) Read(AxisGeometry a, int i) =>
             (Math.Max(0, i * a.Stride - a.CropBegin), Math.Min(a.Output - 1, i * a.Stride + (a.Kernel - 1) * a.Dilation - a.CropBegin));
         var stretches = new List<(int First, int End)>();
-        for (var ordered = item.FirstPixel / a2.Input; ordered <= (item.FirstPixel + item.PixelCount - 1) / a2.Input; ordered++)
+        var lastRow = -1;
+        for (var p = item.FirstPixel; p < item.FirstPixel + item.PixelCount; p++)
         {
-            // row = (n*I0 + i0)*I1 + i1
-            var row = _rowOrder?[ordered] ?? ordered;
+            // The rows of x the item's pixels lie on: row = (n*I0 + i0)*I1 + i1.
+            var row = NaturalPixel(p) / a2.Input;
+            if (row == lastRow)
+            {
+                continue;
+            }
+
+            lastRow = row;
             var (n, i0, i1) = (row / a1.Input / a0.Input, row / a1.Input % a0.Input, row % a1.Input);
             var (r0, r1) = (Read(a0, i0), Read(a1, i1));
             for (var o0 = r0.First; o0 <= r0.Last && r1.First <= r1.Last; o0++)
@@ -567,7 +574,6 @@ public sealed unsafe class ConvForwardPlan
         }
 
         var end = item.FirstPixel + item.PixelCount;
-        var rowLength = _g.A2.Input;
         fixed (float* bias = _bias)
         fixed (int* tapOffsets = _tapOffsets, windows = _windowOffsets)
         {
@@ -578,7 +584,7 @@ public sealed unsafe class ConvForwardPlan
                 foreach (var region in _regions!)
                 {
                     // A tile's pixels are of one region, and read its taps.
-                    var (from, to) = (Math.Max(item.FirstPixel, region.FirstRow * rowLength), Math.Min(end, (region.FirstRow + region.Rows) * rowLength));
+                    var (from, to) = (Math.Max(item.FirstPixel, region.FirstPixel), Math.Min(end, region.FirstPixel + region.Pixels));
                     for (var first = from - item.FirstPixel; first < to - item.FirstPixel; first += tilePixels)
                     {
                         var valid = Math.Min(tilePixels, to - item.FirstPixel - first);
@@ -728,7 +734,7 @@ public sealed unsafe class ConvForwardPlan
     /// <paramref name="continuing"/>: a block of taps after others); a tile that no tap reaches gets zero sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RunTaps<TV, TS>(RowRegion region, int firstTap, int tapEnd, bool continuing, float* panel, int* tapOffsets, int blockWidth, float** x, float* tile)
+    private void RunTaps<TV, TS>(Region region, int firstTap, int tapEnd, bool continuing, float* panel, int* tapOffsets, int blockWidth, float** x, float* tile)
         where TV : struct
         where TS : struct, ISimd<TV>
     {
@@ -761,51 +767,65 @@ public sealed unsafe class ConvForwardPlan
     }
 
     /// <summary>
-    /// Rows FirstRow to FirstRow + Rows - 1 in the tiles' order: every image, and positions [First, First + Count) of x
-    /// along axes 0 and 1, which read kernel taps From to To - 1 of each axis (the others fall on the padding); their
-    /// kernel taps as runs of tap numbers (Start, Length).
+    /// Pixels FirstPixel to FirstPixel + Pixels - 1 in the tiles' order: every image, and positions [First, First + Count) of
+    /// x along each axis, which read kernel taps From to To - 1 of the axis (the others fall on the padding); their kernel
+    /// taps as runs of tap numbers (Start, Length).
     /// </summary>
-    private sealed record RowRegion(int FirstRow, int Rows, int First0, int Count0, int First1, int Count1, (int Start, int Length)[] TapRuns);
+    private sealed record Region(int FirstPixel, int Pixels, (int Start, int Length)[] TapRuns);
 
     /// <summary>
-    /// The rows of x (n, i0, i1) in regions that read the same kernel taps along axes 0 and 1, numbered region after region,
-    /// each region's rows in order (n, i0, i1), and the row of x of each (null when it is the natural order: one region).
-    /// A tile's pixels then multiply only the values of dy inside it, not the padding's zeros (dcgan1's input gradient,
-    /// 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Along the last axis, and
-    /// depthwise, every tap is read.
+    /// The pixels of x in regions that read the same kernel taps (<see cref="InsideTaps"/> along each axis), numbered region
+    /// after region, each region's pixels in order (n, i0, i1, i2), and the pixel of x of each (null when it is the natural
+    /// order: one region). A tile's pixels then multiply only the values of dy inside it, not the padding's zeros (dcgan1's
+    /// input gradient, 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Depthwise,
+    /// and along the last axis when its taps are merged (see <see cref="MergesLastAxisTaps"/>), every tap is read.
     /// </summary>
-    private (RowRegion[] Regions, int[]? RowOrder) RowRegions()
+    private (Region[] Regions, int[]? PixelOrder) Regions()
     {
-        var (a0, a1) = (_g.A0, _g.A1);
+        var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
         var taps2 = _tapOffsets!.Length / (a0.Kernel * a1.Kernel); // kernel taps along the last axis (a merged run counting as one)
-        var runs0 = _depthwise ? [(0, a0.Input, 0, a0.Kernel)] : InsideTaps(a0);
-        var runs1 = _depthwise ? [(0, a1.Input, 0, a1.Kernel)] : InsideTaps(a1);
-        var regions = new List<RowRegion>();
+        (int First, int Count, int From, int To)[] All(AxisGeometry a, int taps) => [(0, a.Input, 0, taps)];
+        var runs0 = _depthwise ? All(a0, a0.Kernel) : InsideTaps(a0);
+        var runs1 = _depthwise ? All(a1, a1.Kernel) : InsideTaps(a1);
+        // Along the last axis only where a sixteenth of its reads or more fall on the padding: its regions cut x's rows, and
+        // each cut row is stored in pieces (dcgan1's input gradient, rows of 4, an eighth: 5% faster at 1 and 2 threads;
+        // dcgan2's, rows of 8, a sixteenth: 3%; dcgan3's, rows of 16, a 32nd: 1.5-3% slower; in alternation).
+        var inside2 = InsideTaps(a2);
+        var padded2 = (long)a2.Input * a2.Kernel - inside2.Sum(r => (long)r.Count * (r.To - r.From));
+        var runs2 = _depthwise || taps2 != a2.Kernel || 16 * padded2 < (long)a2.Input * a2.Kernel ? All(a2, taps2) : inside2;
+        var regions = new List<Region>();
         var order = new List<int>();
         foreach (var r0 in runs0)
         foreach (var r1 in runs1)
+        foreach (var r2 in runs2)
         {
             var tapRuns = new List<(int Start, int Length)>();
             for (var k0 = r0.From; k0 < r0.To; k0++)
             for (var k1 = r1.From; k1 < r1.To; k1++)
             {
-                var start = (k0 * a1.Kernel + k1) * taps2;
+                var (start, length) = ((k0 * a1.Kernel + k1) * taps2 + r2.From, r2.To - r2.From);
+                if (length == 0)
+                {
+                    continue;
+                }
+
                 if (tapRuns.Count > 0 && tapRuns[^1].Start + tapRuns[^1].Length == start)
                 {
-                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + taps2);
+                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + length);
                 }
-                else if (taps2 > 0)
+                else
                 {
-                    tapRuns.Add((start, taps2));
+                    tapRuns.Add((start, length));
                 }
             }
 
-            regions.Add(new RowRegion(order.Count, _g.N * r0.Count * r1.Count, r0.First, r0.Count, r1.First, r1.Count, [.. tapRuns]));
+            regions.Add(new Region(order.Count, _g.N * r0.Count * r1.Count * r2.Count, [.. tapRuns]));
             for (var n = 0; n < _g.N; n++)
             for (var i0 = r0.First; i0 < r0.First + r0.Count; i0++)
             for (var i1 = r1.First; i1 < r1.First + r1.Count; i1++)
+            for (var i2 = r2.First; i2 < r2.First + r2.Count; i2++)
             {
-                order.Add((n * a0.Input + i0) * a1.Input + i1);
+                order.Add(((n * a0.Input + i0) * a1.Input + i1) * a2.Input + i2);
             }
         }
 
@@ -847,5 +867,5 @@ public sealed unsafe class ConvForwardPlan
     }
 
     /// <summary>The pixel of x (in its natural order, n then i0, i1, i2) at position <paramref name="p"/> of the tiles' order.</summary>
-    private int NaturalPixel(int p) => _rowOrder is null ? p : _rowOrder[p / _g.A2.Input] * _g.A2.Input + p % _g.A2.Input;
+    private int NaturalPixel(int p) => _pixelOrder?[p] ?? p;
 }

@@ -125,20 +125,23 @@ public class ConvForwardPlanTests
     [InlineData(DataLayout.ChannelsLast, 2, 2)]
     public void Tiles_multiply_only_values_of_dy_inside_it_and_give_the_direct_paths_bits(DataLayout layout, int groups, int threads)
     {
-        // Kernel 4, stride 2, padding 1 along axes 0 and 1 of 8 outputs (x 4 x 4): the first and last rows of x read dy through
-        // three of their four taps along each, so the rows fall into 3 x 3 regions. Kernel 1, stride 2 and 2 outputs cropped
-        // at the end along the first axis of a second geometry: x's last row reads no dy at all (its outputs are the bias).
-        foreach (var (geometry, regions) in new[]
+        // Kernel 4, stride 2, padding 1 along axes 0 and 1 of 8 outputs (x 4 x 4): the first and last pixels of x along each
+        // read dy through three of their four taps, so the pixels fall into 3 x 3 regions, and along the last axis (kernel 3,
+        // padding 1) into 3 more, unless its taps are merged (one group: fewer than 64 channels of dy side by side). Kernel 1,
+        // stride 2 and 2 outputs cropped at the end along the first axis of a second geometry: x's last row reads no dy at
+        // all (its outputs are the bias).
+        foreach (var (geometry, regions, lastAxisRuns) in new[]
         {
-            (new ConvGeometry(2, 6 * groups, 5 * groups, groups, [new AxisGeometry(4, 4, 2, 1, 1, 8), new AxisGeometry(4, 4, 2, 1, 1, 8), new AxisGeometry(6, 3, 1, 1, 1, 6)], layout), 9),
-            (new ConvGeometry(3, 7 * groups, 4 * groups, groups, [new AxisGeometry(5, 1, 2, 1, 0, 7), new AxisGeometry(9, 2, 1, 1, 0, 10)], layout), 2),
+            (new ConvGeometry(2, 6 * groups, 5 * groups, groups, [new AxisGeometry(4, 4, 2, 1, 1, 8), new AxisGeometry(4, 4, 2, 1, 1, 8), new AxisGeometry(6, 3, 1, 1, 1, 6)], layout), 9, 3),
+            (new ConvGeometry(3, 7 * groups, 4 * groups, groups, [new AxisGeometry(5, 1, 2, 1, 0, 7), new AxisGeometry(9, 2, 1, 1, 0, 10)], layout), 2, 1),
         })
         {
             var c = BackwardCases.WithData(new Random(40 + regions), geometry, bias: true);
             var direct = Plan(c, 1, direct: true).Run(c.Large);
             Assert.True(EngineCases.MaxRelativeError(direct, c.ForwardReference()) <= Tolerance, geometry.ToString());
             var plan = Plan(c, threads, direct: false, parallelLimit: 0);
-            Assert.Equal(regions, plan.RowRegionCount);
+            Assert.Equal(groups == 1, plan.MergesLastAxisTaps);
+            Assert.Equal(regions * (plan.MergesLastAxisTaps ? 1 : lastAxisRuns), plan.RegionCount);
             Assert.Equal(direct, plan.Run(c.Large));
             plan.TapBlock = 2; // blocks of taps that cut the regions' runs of taps
             Assert.Equal(direct, plan.Run(c.Large));
