@@ -777,8 +777,9 @@ public sealed unsafe class ConvForwardPlan
     /// The pixels of x in regions that read the same kernel taps (<see cref="InsideTaps"/> along each axis), numbered region
     /// after region, each region's pixels in order (n, i0, i1, i2), and the pixel of x of each (null when it is the natural
     /// order: one region). A tile's pixels then multiply only the values of dy inside it, not the padding's zeros (dcgan1's
-    /// input gradient, 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Depthwise,
-    /// and along the last axis when its taps are merged (see <see cref="MergesLastAxisTaps"/>), every tap is read.
+    /// input gradient, 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Depthwise every
+    /// tap is read, and along the last axis when its taps are merged (see <see cref="MergesLastAxisTaps"/>) or fewer than a
+    /// sixteenth of its reads fall on the padding.
     /// </summary>
     private (Region[] Regions, int[]? PixelOrder) Regions()
     {
