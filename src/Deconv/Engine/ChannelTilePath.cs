@@ -203,30 +203,9 @@ internal sealed unsafe class ChannelTilePath : PhasePath
         foreach (var r1 in TapRuns(p1, g.A1.Input))
         foreach (var r2 in interleaved ? [(0, p2.Count, 0, taps2)] : TapRuns(p2, g.A2.Input))
         {
-            // The inside taps, as runs of consecutive tap numbers (k0, k1, k2 ascending).
-            var tapRuns = new List<(int Start, int Length)>();
-            for (var j0 = r0.From; j0 < r0.To; j0++)
-            for (var j1 = r1.From; j1 < r1.To; j1++)
-            {
-                var start = (j0 * taps1 + j1) * taps2 + r2.From;
-                var length = r2.To - r2.From;
-                if (length == 0)
-                {
-                    continue;
-                }
-
-                if (tapRuns.Count > 0 && tapRuns[^1].Start + tapRuns[^1].Length == start)
-                {
-                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + length);
-                }
-                else
-                {
-                    tapRuns.Add((start, length));
-                }
-            }
-
+            var tapRuns = InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (r2.From, r2.To), taps1, taps2);
             var pixels = g.N * r0.Count * r1.Count * r2.Count;
-            regions.Add(new Region(first, pixels, r0.First, r0.Count, r1.First, r1.Count, r2.First, r2.Count, [.. tapRuns]));
+            regions.Add(new Region(first, pixels, r0.First, r0.Count, r1.First, r1.Count, r2.First, r2.Count, tapRuns));
             first += pixels;
         }
 

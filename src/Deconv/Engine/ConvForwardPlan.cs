@@ -774,7 +774,7 @@ public sealed unsafe class ConvForwardPlan
     private sealed record Region(int FirstPixel, int Pixels, (int Start, int Length)[] TapRuns);
 
     /// <summary>
-    /// The pixels of x in regions that read the same kernel taps (<see cref="InsideTaps"/> along each axis), numbered region
+    /// The pixels of x in regions that read the same kernel taps (<see cref="Inside"/> along each axis), numbered region
     /// after region, each region's pixels in order (n, i0, i1, i2), and the pixel of x of each (null when it is the natural
     /// order: one region). A tile's pixels then multiply only the values of dy inside it, not the padding's zeros (dcgan1's
     /// input gradient, 4 x 4 outputs of a kernel of 4 with stride 2 and padding 1: a quarter of its products). Depthwise every
@@ -786,12 +786,12 @@ public sealed unsafe class ConvForwardPlan
         var (a0, a1, a2) = (_g.A0, _g.A1, _g.A2);
         var taps2 = _tapOffsets!.Length / (a0.Kernel * a1.Kernel); // kernel taps along the last axis (a merged run counting as one)
         (int First, int Count, int From, int To)[] All(AxisGeometry a, int taps) => [(0, a.Input, 0, taps)];
-        var runs0 = _depthwise ? All(a0, a0.Kernel) : InsideTaps(a0);
-        var runs1 = _depthwise ? All(a1, a1.Kernel) : InsideTaps(a1);
+        var runs0 = _depthwise ? All(a0, a0.Kernel) : Inside(a0);
+        var runs1 = _depthwise ? All(a1, a1.Kernel) : Inside(a1);
         // Along the last axis only where a sixteenth of its reads or more fall on the padding: its regions cut x's rows, and
         // each cut row is stored in pieces (dcgan1's input gradient, rows of 4, an eighth: 5% faster at 1 and 2 threads;
         // dcgan2's, rows of 8, a sixteenth: 3%; dcgan3's, rows of 16, a 32nd: 1.5-3% slower; in alternation).
-        var inside2 = InsideTaps(a2);
+        var inside2 = Inside(a2);
         var padded2 = (long)a2.Input * a2.Kernel - inside2.Sum(r => (long)r.Count * (r.To - r.From));
         var runs2 = _depthwise || taps2 != a2.Kernel || 16 * padded2 < (long)a2.Input * a2.Kernel ? All(a2, taps2) : inside2;
         var regions = new List<Region>();
@@ -800,27 +800,8 @@ public sealed unsafe class ConvForwardPlan
         foreach (var r1 in runs1)
         foreach (var r2 in runs2)
         {
-            var tapRuns = new List<(int Start, int Length)>();
-            for (var k0 = r0.From; k0 < r0.To; k0++)
-            for (var k1 = r1.From; k1 < r1.To; k1++)
-            {
-                var (start, length) = ((k0 * a1.Kernel + k1) * taps2 + r2.From, r2.To - r2.From);
-                if (length == 0)
-                {
-                    continue;
-                }
-
-                if (tapRuns.Count > 0 && tapRuns[^1].Start + tapRuns[^1].Length == start)
-                {
-                    tapRuns[^1] = (tapRuns[^1].Start, tapRuns[^1].Length + length);
-                }
-                else
-                {
-                    tapRuns.Add((start, length));
-                }
-            }
-
-            regions.Add(new Region(order.Count, _g.N * r0.Count * r1.Count * r2.Count, [.. tapRuns]));
+            var tapRuns = InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (r2.From, r2.To), a1.Kernel, taps2);
+            regions.Add(new Region(order.Count, _g.N * r0.Count * r1.Count * r2.Count, tapRuns));
             for (var n = 0; n < _g.N; n++)
             for (var i0 = r0.First; i0 < r0.First + r0.Count; i0++)
             for (var i1 = r1.First; i1 < r1.First + r1.Count; i1++)
@@ -835,37 +816,10 @@ public sealed unsafe class ConvForwardPlan
 
     /// <summary>
     /// Positions of x along an axis in runs that read the same kernel taps: [First, First + Count), whose taps From to
-    /// To - 1 read dy inside the axis (<c>0 &lt;= i*Stride + k*Dilation - CropBegin &lt; Output</c>: consecutive taps).
+    /// To - 1 read dy inside the axis (<c>0 &lt;= i*Stride + k*Dilation - CropBegin &lt; Output</c>).
     /// </summary>
-    private static (int First, int Count, int From, int To)[] InsideTaps(AxisGeometry axis)
-    {
-        var runs = new List<(int First, int Count, int From, int To)>();
-        for (var i = 0; i < axis.Input; i++)
-        {
-            var from = 0;
-            while (from < axis.Kernel && (long)i * axis.Stride + (long)from * axis.Dilation - axis.CropBegin < 0)
-            {
-                from++;
-            }
-
-            var to = from;
-            while (to < axis.Kernel && (long)i * axis.Stride + (long)to * axis.Dilation - axis.CropBegin < axis.Output)
-            {
-                to++;
-            }
-
-            if (runs.Count > 0 && runs[^1].From == from && runs[^1].To == to)
-            {
-                runs[^1] = runs[^1] with { Count = runs[^1].Count + 1 };
-            }
-            else
-            {
-                runs.Add((i, 1, from, to));
-            }
-        }
-
-        return [.. runs];
-    }
+    private static (int First, int Count, int From, int To)[] Inside(AxisGeometry axis) =>
+        InsideTaps.Runs(axis.Input, axis.Kernel, (i, k) => (long)i * axis.Stride + (long)k * axis.Dilation - axis.CropBegin is var o && o >= 0 && o < axis.Output);
 
     /// <summary>The pixel of x (in its natural order, n then i0, i1, i2) at position <paramref name="p"/> of the tiles' order.</summary>
     private int NaturalPixel(int p) => _pixelOrder?[p] ?? p;

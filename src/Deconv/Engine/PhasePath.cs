@@ -161,36 +161,8 @@ internal abstract unsafe class PhasePath
     /// <paramref name="input"/> positions); the others would read the padding's zeros. The inside taps of an output
     /// are consecutive: its input <c>q - shift</c> is inside for <c>q - input &lt; shift &lt;= q</c>, and the shifts ascend.
     /// </summary>
-    protected static (int First, int Count, int From, int To)[] TapRuns(AxisPhase phase, int input)
-    {
-        var runs = new List<(int First, int Count, int From, int To)>();
-        for (var u = 0; u < phase.Count; u++)
-        {
-            var q = phase.FirstQ + u;
-            var from = 0;
-            while (from < phase.Shifts.Length && phase.Shifts[from] <= q - input)
-            {
-                from++;
-            }
-
-            var to = from;
-            while (to < phase.Shifts.Length && phase.Shifts[to] <= q)
-            {
-                to++;
-            }
-
-            if (runs.Count > 0 && runs[^1].From == from && runs[^1].To == to)
-            {
-                runs[^1] = runs[^1] with { Count = runs[^1].Count + 1 };
-            }
-            else
-            {
-                runs.Add((u, 1, from, to));
-            }
-        }
-
-        return [.. runs];
-    }
+    protected static (int First, int Count, int From, int To)[] TapRuns(AxisPhase phase, int input) =>
+        InsideTaps.Runs(phase.Count, phase.Taps.Length, (u, j) => phase.FirstQ + u - phase.Shifts[j] is var q && q >= 0 && q < input);
 
     /// <summary>The phase combinations over the three axes that have outputs, in order (r0, r1, r2).</summary>
     protected IEnumerable<(AxisPhase P0, AxisPhase P1, AxisPhase P2)> OutputPhases()

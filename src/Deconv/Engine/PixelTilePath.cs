@@ -109,7 +109,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
         foreach (var (p0, p1, p2) in OutputPhases().Where(p => _merged == 1 || p.P2.FirstOutput == 0))
         {
             var phase = new Phase(p0, p1, p2, (int)((_imageScratch ? 1L : g.N) * p0.Count * p1.Count),
-                TapOffsets(p0, p1, p2, _stride0, _stride1, 1), new long[g.G * _blocks], RowRegions(g, p0, p1, _imageScratch ? 1 : g.N));
+                TapOffsets(p0, p1, p2, _stride0, _stride1, 1), new long[g.G * _blocks], RowRegions(g, p0, p1, p2, _imageScratch ? 1 : g.N));
             for (var group = 0; group < g.G; group++)
             for (var block = 0; block < _blocks; block++)
             {
@@ -430,7 +430,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
                 // A tile's rows are of one region, and read its taps.
                 var region = RegionOf(phase, first);
                 var validRows = Math.Min(shape.Rows, Math.Min(rowEnd, region.FirstRow + region.Rows) - first);
-                var (tapStart, tapCount) = region.Taps(phase);
+                var (tapStart, tapCount) = (region.TapStart, region.TapCount);
                 var tapPanel = panel + (long)tapStart * G.Cg * shape.Channels;
                 for (var r = 0; r < shape.Rows; r++)
                 {
@@ -677,8 +677,10 @@ internal sealed unsafe class PixelTilePath : PhasePath
                             PrefetchOutputs(y + (long)u * stride + firstChannel * OutputPlane, rowStart, validRows, channels, runFloats, 16 * k, 16 * stride);
                         }
 
+                        // The phase's own region of these rows: its taps along the last axis are its own.
                         var phase = _phases[item.Phase + k];
-                        var (tapStart, tapCount) = region.Taps(phase);
+                        var own = k == 0 ? region : RegionOf(phase, first);
+                        var (tapStart, tapCount) = (own.TapStart, own.TapCount);
                         RunTile<TV, TS>(shape, _packed + phase.PanelOffsets[item.Group * _blocks + item.Block] + (long)tapStart * G.Cg * shape.Channels,
                             phase.TapOffsets, tapStart, tapCount, inputChannelStride, rowInput + k * 4, u, tiles + phase.A2.FirstOutput * tileFloats);
                     }
@@ -925,15 +927,20 @@ internal sealed unsafe class PixelTilePath : PhasePath
     /// rows then multiply only the input rows inside the image, not the padding's rows of zeros (dcgan3, 16 x 16 inputs,
     /// kernel 4, stride 2, padding 1: one product in 32). Along the last axis a tile's vectors hold both, and read all taps.
     /// </summary>
-    private static RowRegion[] RowRegions(Lifted g, AxisPhase p0, AxisPhase p1, int images)
+    private static RowRegion[] RowRegions(Lifted g, AxisPhase p0, AxisPhase p1, AxisPhase p2, int images)
     {
+        var (taps1, taps2) = (p1.Taps.Length, p2.Taps.Length);
         var regions = new List<RowRegion>();
         var first = 0;
         foreach (var r0 in TapRuns(p0, g.A0.Input))
         foreach (var r1 in TapRuns(p1, g.A1.Input))
         {
+            // One kernel call runs over one run of taps: inside taps that are no one run (a corner of a 3-D phase with two
+            // taps or more along axis 1) are all the taps, the padding's zeros included.
+            var runs = InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (0, taps2), taps1, taps2);
+            var (tapStart, tapCount) = runs.Length switch { 0 => (0, 0), 1 => runs[0], _ => (0, p0.Taps.Length * taps1 * taps2) };
             var rows = images * r0.Count * r1.Count;
-            regions.Add(new RowRegion(first, rows, r0.First, r0.Count, r1.First, r1.Count, r0.From, r0.To, r1.From, r1.To));
+            regions.Add(new RowRegion(first, rows, r0.First, r0.Count, r1.First, r1.Count, tapStart, tapCount));
             first += rows;
         }
 
@@ -945,28 +952,9 @@ internal sealed unsafe class PixelTilePath : PhasePath
 
     /// <summary>
     /// Rows FirstRow to FirstRow + Rows - 1 of a phase: every image, and phase positions [First, First + Count) along axes 0
-    /// and 1, whose rows read taps From to To - 1 of each axis (the others read the padding).
+    /// and 1, whose rows read the phase's taps TapStart to TapStart + TapCount - 1 (the others read only the padding).
     /// </summary>
-    private sealed record RowRegion(int FirstRow, int Rows, int First0, int Count0, int First1, int Count1, int From0, int To0, int From1, int To1)
-    {
-        /// <summary>
-        /// The taps the region's rows read in <paramref name="phase"/> (ascending k0, k1, k2, all of the last axis): one run of
-        /// tap numbers, or none. Inside taps that are no one run (a corner of a 3-D phase with two taps or more along axis 1)
-        /// are all the taps, the padding's zeros included.
-        /// </summary>
-        public (int Start, int Count) Taps(Phase phase)
-        {
-            var (taps1, taps2) = (phase.A1.Taps.Length, phase.A2.Taps.Length);
-            if (To0 <= From0 || To1 <= From1)
-            {
-                return (0, 0);
-            }
-
-            return To0 - From0 == 1 || (From1 == 0 && To1 == taps1)
-                ? ((From0 * taps1 + From1) * taps2, ((To0 - From0 - 1) * taps1 + To1 - From1) * taps2)
-                : (0, phase.TapOffsets.Length);
-        }
-    }
+    private sealed record RowRegion(int FirstRow, int Rows, int First0, int Count0, int First1, int Count1, int TapStart, int TapCount);
 
     /// <summary>Some rows of one phase, a stretch of u2 (whole tiles), one channel block of one group.</summary>
     private readonly record struct WorkItem(int Phase, int Group, int Block, int FirstRow, int RowCount, int FirstPixel, int PixelCount);
