@@ -313,6 +313,10 @@ public class ConvForwardPlanTests
             Assert.True(EngineCases.MaxRelativeError(y, c.ForwardReference()) <= Tolerance, first.ToString());
             Assert.Equal(Plan(c, 1, direct: true).Run(c.Large), y);
 
+            // Again on other data: the plan's padded planes, written in the same places for every plane, keep their zeros.
+            var other = c.Large.Select(v => 1000 * v + 1).ToArray();
+            Assert.Equal(new ConvForwardPlan(first, c.W, c.Bias, threads: 1, direct: true, parallelLimit: 0).Run(other), plan.Run(other));
+
             // The same data channels-last, through the channel-vector path.
             var last = first.WithLayout(DataLayout.ChannelsLast);
             var lastPlan = new ConvForwardPlan(last, c.W, c.Bias, threads: 1);

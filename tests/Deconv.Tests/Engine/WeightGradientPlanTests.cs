@@ -190,6 +190,10 @@ public class WeightGradientPlanTests
                 Assert.Equal(dw, plan.Run(c.Large, c.Small));
             }
 
+            // Again on other data: the plan's padded planes, written in the same places for every plane, keep their zeros.
+            var other = c.Large.Select(v => 1000 * v + 1).ToArray();
+            Assert.Equal(new WeightGradientPlan(geometry, 1, direct: null, parallelLimit: 0, channelLanes: null).Run(other, c.Small), one.Run(other, c.Small));
+
             // Non-finite large data would meet the zeros past each row's end: the exact direct path instead.
             c.Large[1] = float.PositiveInfinity;
             Assert.Equal(c.WeightGradientReference().Select(double.IsNaN), one.Run(c.Large, c.Small).Select(float.IsNaN));
