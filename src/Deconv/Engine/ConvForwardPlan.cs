@@ -220,8 +220,8 @@ public sealed unsafe class ConvForwardPlan
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
     public bool RunsInParallel => _parallel;
 
-    /// <summary>Floats the plan holds besides the geometry: weight copy, packed panels, bias and input scratch.</summary>
-    public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0) + (_matrix?.ExtraFloats ?? 0);
+    /// <summary>Floats the plan holds besides the geometry: weight copy, packed panels, bias and input scratch (depthwise rows: a padded plane per thread that ran it).</summary>
+    public long ExtraFloats => _weight.Length + _bias.Length + (_packedArray?.Length ?? 0) + (_scratch?.Length ?? 0) + (_matrix?.ExtraFloats ?? 0) + (_rows?.PlaneFloats ?? 0);
 
     /// <summary>y = conv(x, w) + bias; x: <see cref="ConvGeometry.OutputShape"/>, y: <see cref="ConvGeometry.InputShape"/>.</summary>
     /// <exception cref="ConvolutionArgumentException">x or y has the wrong length.</exception>

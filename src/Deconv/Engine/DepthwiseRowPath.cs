@@ -83,8 +83,8 @@ internal sealed unsafe class DepthwiseRowPath
     /// <summary>Whether the weight gradient's vectors run past the rows of small (whose last axis is not a multiple of 16) and multiply large values by zeros.</summary>
     public bool WeightGradientReadsPastRows => _g.A2.Input % GradientLanes != 0;
 
-    /// <summary>Floats held: the weight copy and a padded plane per thread that has run the path.</summary>
-    public long ExtraFloats => _weight.Length + (long)_planes.Count * _bufferLength;
+    /// <summary>Floats held besides the weights: a padded plane per thread that has run the path (see <see cref="TakePlane"/>).</summary>
+    public long PlaneFloats => (long)_planes.Count * _bufferLength;
 
     /// <summary>
     /// A padded plane for <see cref="FillPlane"/>, the path's own: FillPlane writes the same places of every plane, so the

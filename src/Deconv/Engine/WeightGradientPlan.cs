@@ -234,8 +234,8 @@ public sealed unsafe class WeightGradientPlan
     /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> splits the work across threads.</summary>
     public bool RunsInParallel => _parallel;
 
-    /// <summary>Floats the plan holds: the two data copies.</summary>
-    public long ExtraFloats => (_large?.Length ?? 0) + (_smallArray?.Length ?? 0);
+    /// <summary>Floats the plan holds: the two data copies (depthwise rows: a padded plane per thread that ran it).</summary>
+    public long ExtraFloats => (_large?.Length ?? 0) + (_smallArray?.Length ?? 0) + (_rows?.PlaneFloats ?? 0);
 
     /// <summary>dw from large (<see cref="ConvGeometry.OutputShape"/>) and small (<see cref="ConvGeometry.InputShape"/>); dw: <c>[C, M/G, k...]</c>.</summary>
     /// <exception cref="ConvolutionArgumentException">A length is wrong.</exception>
