@@ -24,7 +24,7 @@ namespace Deconv.Engine;
 /// count, and the direct path (tiny problems, non-finite weights) gives the same bits but for the sign of
 /// an all-zero sum. The tile path owns a scratch buffer: a <c>Run</c> started while another is running
 /// on the same plan throws <see cref="InvalidOperationException"/> (the row and direct paths keep no
-/// state between runs); give each thread its own plan.</para>
+/// data between runs: each plane of the row path takes a padded plane of its own); give each thread its own plan.</para>
 /// </remarks>
 public sealed unsafe class ConvForwardPlan
 {
@@ -313,7 +313,7 @@ public sealed unsafe class ConvForwardPlan
                 return;
             }
 
-            // The row path keeps no state between planes (each borrows its own buffer), so runs may overlap.
+            // The row path keeps no data between planes (each takes a padded plane no other holds), so runs may overlap.
             var (input, output) = ((nint)xp, (nint)yp);
             WorkerPool.For(_rows!.Planes, Threads, plane => _rows.RunPlane(plane, (float*)input, (float*)output));
         }
