@@ -188,7 +188,7 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     }
 
     /// <summary>
-    /// A phase's pixels in regions whose outputs read the same taps (<see cref="PhasePath.TapRuns"/> along each axis),
+    /// A phase's pixels in regions whose outputs read the same taps (<see cref="PhasePath.InsideBoxes"/>),
     /// numbered region after region, each region's pixels in order (n, u0, u1, u2): a tile then multiplies only the
     /// inputs inside the image, not the padding's zeros beside it (dcgan1, 4 x 4 inputs, kernel 4, stride 2, padding 1:
     /// nearly a quarter of its products fell on the padding; 20% faster). With interleaved phases, which store pixel p of each phase
@@ -196,16 +196,12 @@ internal sealed unsafe class ChannelTilePath : PhasePath
     /// </summary>
     private static Region[] Regions(Lifted g, AxisPhase p0, AxisPhase p1, AxisPhase p2, bool interleaved)
     {
-        var (taps1, taps2) = (p1.Taps.Length, p2.Taps.Length);
         var regions = new List<Region>();
         var first = 0;
-        foreach (var r0 in TapRuns(p0, g.A0.Input))
-        foreach (var r1 in TapRuns(p1, g.A1.Input))
-        foreach (var r2 in interleaved ? [(0, p2.Count, 0, taps2)] : TapRuns(p2, g.A2.Input))
+        foreach (var (a0, a1, a2, tapRuns) in InsideBoxes(g, p0, p1, p2, cutLastAxis: !interleaved))
         {
-            var tapRuns = InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (r2.From, r2.To), taps1, taps2);
-            var pixels = g.N * r0.Count * r1.Count * r2.Count;
-            regions.Add(new Region(first, pixels, r0.First, r0.Count, r1.First, r1.Count, r2.First, r2.Count, tapRuns));
+            var pixels = g.N * a0.Count * a1.Count * a2.Count;
+            regions.Add(new Region(first, pixels, a0.First, a0.Count, a1.First, a1.Count, a2.First, a2.Count, tapRuns));
             first += pixels;
         }
 

@@ -164,6 +164,24 @@ internal abstract unsafe class PhasePath
     protected static (int First, int Count, int From, int To)[] TapRuns(AxisPhase phase, int input) =>
         InsideTaps.Runs(phase.Count, phase.Taps.Length, (u, j) => phase.FirstQ + u - phase.Shifts[j] is var q && q >= 0 && q < input);
 
+    /// <summary>
+    /// A phase's boxes of outputs that read the same taps, in order: a run of its positions along each axis
+    /// (<see cref="TapRuns"/>; along the last axis the whole axis with all its taps unless <paramref name="cutLastAxis"/>),
+    /// with the numbers of the box's inside taps as runs of consecutive numbers (<see cref="InsideTaps.Numbers"/>).
+    /// </summary>
+    protected static IEnumerable<((int First, int Count) A0, (int First, int Count) A1, (int First, int Count) A2, (int Start, int Length)[] TapRuns)> InsideBoxes(
+        Lifted g, AxisPhase p0, AxisPhase p1, AxisPhase p2, bool cutLastAxis)
+    {
+        var (taps1, taps2) = (p1.Taps.Length, p2.Taps.Length);
+        foreach (var r0 in TapRuns(p0, g.A0.Input))
+        foreach (var r1 in TapRuns(p1, g.A1.Input))
+        foreach (var r2 in cutLastAxis ? TapRuns(p2, g.A2.Input) : [(0, p2.Count, 0, taps2)])
+        {
+            yield return ((r0.First, r0.Count), (r1.First, r1.Count), (r2.First, r2.Count),
+                InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (r2.From, r2.To), taps1, taps2));
+        }
+    }
+
     /// <summary>The phase combinations over the three axes that have outputs, in order (r0, r1, r2).</summary>
     protected IEnumerable<(AxisPhase P0, AxisPhase P1, AxisPhase P2)> OutputPhases()
     {

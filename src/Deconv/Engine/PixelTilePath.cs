@@ -923,25 +923,22 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// A phase's rows in regions whose rows read the same taps along axes 0 and 1 (<see cref="PhasePath.TapRuns"/>),
+    /// A phase's rows in regions whose rows read the same taps along axes 0 and 1 (<see cref="PhasePath.InsideBoxes"/>),
     /// numbered region after region, each region's rows in order (n, u0, u1) over <paramref name="images"/> images: a tile's
     /// rows then multiply only the input rows inside the image, not the padding's rows of zeros (dcgan3, 16 x 16 inputs,
     /// kernel 4, stride 2, padding 1: one product in 32). Along the last axis a tile's vectors hold both, and read all taps.
     /// </summary>
     private static RowRegion[] RowRegions(Lifted g, AxisPhase p0, AxisPhase p1, AxisPhase p2, int images)
     {
-        var (taps1, taps2) = (p1.Taps.Length, p2.Taps.Length);
         var regions = new List<RowRegion>();
         var first = 0;
-        foreach (var r0 in TapRuns(p0, g.A0.Input))
-        foreach (var r1 in TapRuns(p1, g.A1.Input))
+        foreach (var (a0, a1, _, runs) in InsideBoxes(g, p0, p1, p2, cutLastAxis: false))
         {
             // One kernel call runs over one run of taps: inside taps that are no one run (a corner of a 3-D phase with two
             // taps or more along axis 1) are all the taps, the padding's zeros included.
-            var runs = InsideTaps.Numbers((r0.From, r0.To), (r1.From, r1.To), (0, taps2), taps1, taps2);
-            var (tapStart, tapCount) = runs.Length switch { 0 => (0, 0), 1 => runs[0], _ => (0, p0.Taps.Length * taps1 * taps2) };
-            var rows = images * r0.Count * r1.Count;
-            regions.Add(new RowRegion(first, rows, r0.First, r0.Count, r1.First, r1.Count, tapStart, tapCount));
+            var (tapStart, tapCount) = runs.Length switch { 0 => (0, 0), 1 => runs[0], _ => (0, p0.Taps.Length * p1.Taps.Length * p2.Taps.Length) };
+            var rows = images * a0.Count * a1.Count;
+            regions.Add(new RowRegion(first, rows, a0.First, a0.Count, a1.First, a1.Count, tapStart, tapCount));
             first += rows;
         }
 
