@@ -277,15 +277,34 @@ internal sealed unsafe class ChannelTilePath : PhasePath
                 var laneBias = bias[firstChannel + lane];
                 for (var k = 0; k < _interleaved; k++)
                 {
-                    var laneSums = sums + k * phaseFloats + lane;
-                    var target = channel + k; // interleaved, phase k's first output is k
-                    for (var p = 0; p < item.PixelCount; p++)
-                    {
-                        var value = laneSums[p * blockWidth] + laneBias;
-                        target[outBase[p]] = Activation == FusedActivation.None ? value : Activations.Apply(value, Activation, Slope);
-                    }
+                    // Interleaved, phase k's first output is k.
+                    StoreLane(sums + k * phaseFloats + lane, blockWidth, outBase, item.PixelCount, laneBias, channel + k);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One output channel of a work item: <c>target[outBase[p]] = activation(sums[p * sumStep] + bias)</c> for p &lt; count.
+    /// A loop of its own: inside <see cref="RunItem{TV, TS}"/> the loop kept its values on the stack and read the
+    /// activation for every value (dcgan1, channels-first without interleaved phases: 2% faster at 1 and 2 threads).
+    /// </summary>
+    private void StoreLane(float* sums, int sumStep, long* outBase, int count, float bias, float* target)
+    {
+        if (Activation == FusedActivation.None)
+        {
+            for (var p = 0; p < count; p++, sums += sumStep)
+            {
+                target[outBase[p]] = *sums + bias;
+            }
+
+            return;
+        }
+
+        var (activation, slope) = (Activation, Slope);
+        for (var p = 0; p < count; p++, sums += sumStep)
+        {
+            target[outBase[p]] = Activations.Apply(*sums + bias, activation, slope);
         }
     }
 
