@@ -640,6 +640,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var tiles = stackalloc float[stride * tileFloats]; // [phase by first output][tile]
         var rowInput = stackalloc float*[stride * 4]; // [phase][row]
         var rowStart = stackalloc long[4]; // each tile row's output offset at channel 0, o2 = 0
+        var tapStarts = stackalloc int[stride]; // each phase's first and number of taps for the current rows
+        var tapCounts = stackalloc int[stride];
         var buffer = stackalloc float[2 * stride * TS.Width];
         var rowEnd = item.FirstRow + item.RowCount;
         var pixelEnd = item.FirstPixel + item.PixelCount;
@@ -663,6 +665,14 @@ internal sealed unsafe class PixelTilePath : PhasePath
                     }
                 }
 
+                for (var k = 0; k < stride; k++)
+                {
+                    // The phase's own region of these rows: its taps along the last axis are its own. Found once for the rows,
+                    // not for every tile along them (fcn's 32 phases: 3% faster at 1 and 2 threads).
+                    var own = k == 0 ? region : RegionOf(_phases[item.Phase + k], first);
+                    (tapStarts[k], tapCounts[k]) = (own.TapStart, own.TapCount);
+                }
+
                 for (var u = item.FirstPixel; u < pixelEnd; u += shape.Pixels)
                 {
                     var runFloats = (long)Math.Min(shape.Pixels, pixelEnd - u) * stride; // outputs of one tile row and channel
@@ -678,10 +688,8 @@ internal sealed unsafe class PixelTilePath : PhasePath
                             PrefetchOutputs(y + (long)u * stride + firstChannel * OutputPlane, rowStart, validRows, channels, runFloats, 16 * k, 16 * stride);
                         }
 
-                        // The phase's own region of these rows: its taps along the last axis are its own.
                         var phase = _phases[item.Phase + k];
-                        var own = k == 0 ? region : RegionOf(phase, first);
-                        var (tapStart, tapCount) = (own.TapStart, own.TapCount);
+                        var (tapStart, tapCount) = (tapStarts[k], tapCounts[k]);
                         RunTile<TV, TS>(shape, _packed + phase.PanelOffsets[item.Group * _blocks + item.Block] + (long)tapStart * G.Cg * shape.Channels,
                             phase.TapOffsets, tapStart, tapCount, inputChannelStride, rowInput + k * 4, u, tiles + phase.A2.FirstOutput * tileFloats);
                     }
