@@ -426,19 +426,29 @@ internal sealed unsafe class PixelTilePath : PhasePath
             var rowEnd = item.FirstRow + item.RowCount;
             var pixelEnd = item.FirstPixel + item.PixelCount;
             var pairsInKernel = _merged == 2 && shape is (6, 1, _) && channels == 3 && Activation == FusedActivation.None;
+            var cursor = new RowCursor(phase.Regions, item.FirstRow);
             for (var first = item.FirstRow; first < rowEnd;)
             {
                 // A tile's rows are of one region, and read its taps.
-                var region = RegionOf(phase, first);
+                var region = cursor.Region;
                 var validRows = Math.Min(shape.Rows, Math.Min(rowEnd, region.FirstRow + region.Rows) - first);
                 var (tapStart, tapCount) = (region.TapStart, region.TapCount);
                 var tapPanel = panel + (long)tapStart * G.Cg * shape.Channels;
                 for (var r = 0; r < shape.Rows; r++)
                 {
-                    // A partial tile repeats its last row; the copies are not stored.
-                    var (inOffset, outOffset) = Locate(phase, first + Math.Min(r, validRows - 1));
-                    rowInput[r] = input + inOffset;
-                    rowOutput[r] = outOffset;
+                    if (r < validRows)
+                    {
+                        var (inOffset, outOffset) = Locate(phase, cursor);
+                        rowInput[r] = input + inOffset;
+                        rowOutput[r] = outOffset;
+                        cursor.Advance();
+                    }
+                    else
+                    {
+                        // A partial tile repeats its last row; the copies are not stored.
+                        rowInput[r] = rowInput[validRows - 1];
+                        rowOutput[r] = rowOutput[validRows - 1];
+                    }
                 }
 
                 for (var u = item.FirstPixel; u < pixelEnd; u += shape.Pixels)
@@ -647,21 +657,35 @@ internal sealed unsafe class PixelTilePath : PhasePath
         var pixelEnd = item.FirstPixel + item.PixelCount;
         fixed (float* bias = Bias)
         {
+            // The phases differ only along the last axis, which no region cuts: their rows are in the same regions.
+            var firstPhase = _phases[item.Phase];
+            var cursor = new RowCursor(firstPhase.Regions, item.FirstRow);
             for (var first = item.FirstRow; first < rowEnd;)
             {
-                // The phases differ only along the last axis: their rows are in the same regions.
-                var firstPhase = _phases[item.Phase];
-                var region = RegionOf(firstPhase, first);
+                var regionIndex = cursor.Index;
+                var region = firstPhase.Regions[regionIndex];
                 var validRows = Math.Min(shape.Rows, Math.Min(rowEnd, region.FirstRow + region.Rows) - first);
                 for (var r = 0; r < shape.Rows; r++)
                 {
                     // A partial tile repeats its last row; the copies are not stored. The phases differ only along the
                     // last axis, where the scratch's stride is 1: each phase's row starts FirstQ further along.
-                    var (inOffset, outOffset) = Locate(firstPhase, first + Math.Min(r, validRows - 1));
-                    rowStart[r] = outOffset - firstPhase.A2.FirstOutput;
-                    for (var k = 0; k < stride; k++)
+                    if (r < validRows)
                     {
-                        rowInput[k * 4 + r] = input + inOffset + _phases[item.Phase + k].A2.FirstQ - firstPhase.A2.FirstQ;
+                        var (inOffset, outOffset) = Locate(firstPhase, cursor);
+                        cursor.Advance();
+                        rowStart[r] = outOffset - firstPhase.A2.FirstOutput;
+                        for (var k = 0; k < stride; k++)
+                        {
+                            rowInput[k * 4 + r] = input + inOffset + _phases[item.Phase + k].A2.FirstQ - firstPhase.A2.FirstQ;
+                        }
+                    }
+                    else
+                    {
+                        rowStart[r] = rowStart[validRows - 1];
+                        for (var k = 0; k < stride; k++)
+                        {
+                            rowInput[k * 4 + r] = rowInput[k * 4 + validRows - 1];
+                        }
                     }
                 }
 
@@ -669,7 +693,7 @@ internal sealed unsafe class PixelTilePath : PhasePath
                 {
                     // The phase's own region of these rows: its taps along the last axis are its own. Found once for the rows,
                     // not for every tile along them (fcn's 32 phases: 3% faster at 1 and 2 threads).
-                    var own = k == 0 ? region : RegionOf(_phases[item.Phase + k], first);
+                    var own = _phases[item.Phase + k].Regions[regionIndex];
                     (tapStarts[k], tapCounts[k]) = (own.TapStart, own.TapCount);
                 }
 
@@ -897,17 +921,12 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// Row number <paramref name="row"/> of a phase (ordered n, u0, u1): its offset in the padded scratch
-    /// at shift 0, channel 0 of the group and u2 = 0, and its offset in y at channel 0 and u2 = 0.
+    /// The row of a phase at <paramref name="at"/>: its offset in the padded scratch at shift 0, channel 0 of the group
+    /// and u2 = 0, and its offset in y at channel 0 and u2 = 0.
     /// </summary>
-    private (long Input, long Output) Locate(Phase phase, int row)
+    private (long Input, long Output) Locate(Phase phase, in RowCursor at)
     {
-        var region = RegionOf(phase, row);
-        row -= region.FirstRow;
-        var u1 = region.First1 + row % region.Count1;
-        row /= region.Count1;
-        var u0 = region.First0 + row % region.Count0;
-        var n = row / region.Count0;
+        var (n, u0, u1) = (at.N, at.U0, at.U1);
         var input = n * _imageStride + (phase.A0.FirstQ + u0 + _pad0) * _stride0 + (phase.A1.FirstQ + u1 + _pad1) * _stride1
             + phase.A2.FirstQ + _pad2;
         var output = OutputOffset(n, phase.A0.FirstOutput + (long)G.A0.Stride * u0, phase.A1.FirstOutput + (long)G.A1.Stride * u1,
@@ -916,18 +935,57 @@ internal sealed unsafe class PixelTilePath : PhasePath
     }
 
     /// <summary>
-    /// The region of <paramref name="phase"/> that holds row <paramref name="row"/>: the last that starts at or before it.
+    /// A phase's rows in order from one on: the region that holds the row, and the row as (n, u0, u1), stepped without
+    /// division.
     /// </summary>
-    private static RowRegion RegionOf(Phase phase, int row)
+    private struct RowCursor
     {
-        var regions = phase.Regions;
-        var i = regions.Length - 1;
-        while (regions[i].FirstRow > row)
+        public int N, U0, U1;
+        private readonly RowRegion[] _regions;
+        private int _index, _left; // the region, and its rows from this one on
+
+        public RowCursor(RowRegion[] regions, int row)
         {
-            i--;
+            _regions = regions;
+            _index = regions.Length - 1;
+            while (regions[_index].FirstRow > row)
+            {
+                _index--;
+            }
+
+            var region = regions[_index];
+            row -= region.FirstRow;
+            _left = region.Rows - row;
+            U1 = region.First1 + row % region.Count1;
+            row /= region.Count1;
+            U0 = region.First0 + row % region.Count0;
+            N = row / region.Count0;
         }
 
-        return regions[i];
+        public readonly RowRegion Region => _regions[_index];
+
+        /// <summary>The number of <see cref="Region"/> among the phase's regions.</summary>
+        public readonly int Index => _index;
+
+        /// <summary>Steps to the next row, the first of the next region after a region's last.</summary>
+        public void Advance()
+        {
+            var region = _regions[_index];
+            if (--_left == 0 && _index + 1 < _regions.Length)
+            {
+                region = _regions[++_index];
+                (_left, N, U0, U1) = (region.Rows, 0, region.First0, region.First1);
+            }
+            else if (++U1 == region.First1 + region.Count1)
+            {
+                U1 = region.First1;
+                if (++U0 == region.First0 + region.Count0)
+                {
+                    U0 = region.First0;
+                    N++;
+                }
+            }
+        }
     }
 
     /// <summary>
